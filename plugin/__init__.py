@@ -1,0 +1,43 @@
+"""Aftercare: the Flask app factory."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+from flask import Flask
+
+from . import db
+from .config import load_config
+
+
+def create_app(test_config: Mapping | None = None, *, environ: Mapping[str, str] | None = None,
+               instance_path: str | None = None) -> Flask:
+    """Build the app from the environment (or ``environ``), then ``test_config``.
+
+    Wires extensions and blueprints; no other side effects (the schema is
+    Alembic's job: `aftercare db upgrade`)."""
+    app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
+    app.config.update(load_config(os.environ if environ is None else environ, app.instance_path))
+    if test_config:
+        app.config.update(test_config)
+    app.config["WEBHOOK_SECRETS"] = tuple(
+        s for s in (app.config["SHOPIFY_API_SECRET"], app.config["SHOPIFY_API_SECRET_PREVIOUS"]) if s
+    )
+    app.json.sort_keys = False
+
+    # Jobs the worker runs each round; each takes the app and returns how much it did.
+    app.extensions["aftercare.worker_jobs"] = []
+
+    db.init_app(app)
+
+    from . import health
+    app.register_blueprint(health.bp)
+
+    import webhooks
+    webhooks.init_app(app)
+
+    if app.config.get("DEMO"):
+        from . import demo
+        app.register_blueprint(demo.bp)
+    return app

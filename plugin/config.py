@@ -1,0 +1,154 @@
+"""Configuration from the environment.
+
+Every variable is read and checked here, once, at start-up. A missing or
+malformed value raises ConfigError, whose message is one line naming the
+variable; the CLI prints it and exits. Nothing outside the demo gets a default
+secret: the demo puts its development values into the environment itself.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+from collections.abc import Mapping
+from email.utils import parseaddr
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+DEFAULT_SCOPES = "read_orders,write_orders,read_fulfillments,read_customers,read_returns,write_returns"
+DEFAULT_API_VERSION = "2026-07"
+DEFAULT_APP_URL = "http://127.0.0.1:8000"
+DEFAULT_MAIL_FROM = "Aftercare <no-reply@localhost>"
+DEFAULT_SHOPIFY_BASE_URL = "https://{shop}"
+
+_SCOPE = re.compile(r"^[a-z_]+$")
+_API_VERSION = re.compile(r"^(\d{4}-(01|04|07|10)|unstable)$")
+
+
+class ConfigError(Exception):
+    """A configuration variable is missing or malformed."""
+
+    def __init__(self, variable: str, problem: str):
+        super().__init__(f"{variable}: {problem}")
+        self.variable = variable
+
+
+def load_config(environ: Mapping[str, str], instance_path: str) -> dict:
+    """Read the environment into Flask config keys, checking every value."""
+
+    def get(name: str) -> str | None:
+        value = environ.get(name)
+        return value.strip() if value is not None and value.strip() != "" else None
+
+    def required(name: str) -> str:
+        value = get(name)
+        if value is None:
+            raise ConfigError(name, "is not set (the app's client id/secret from the Partner Dashboard)")
+        return value
+
+    return {
+        "SHOPIFY_API_KEY": required("SHOPIFY_API_KEY"),
+        "SHOPIFY_API_SECRET": required("SHOPIFY_API_SECRET"),
+        "SHOPIFY_API_SECRET_PREVIOUS": get("SHOPIFY_API_SECRET_PREVIOUS"),
+        "SECRET_KEY": get("AFTERCARE_SECRET_KEY") or _instance_secret_key(instance_path),
+        "DATABASE_URL": _database_url(get("AFTERCARE_DATABASE_URL"), instance_path),
+        "APP_URL": _http_url("AFTERCARE_APP_URL", get("AFTERCARE_APP_URL") or DEFAULT_APP_URL),
+        "SCOPES": _scopes(get("AFTERCARE_SCOPES") or DEFAULT_SCOPES),
+        "SMTP_URL": _smtp_url(get("AFTERCARE_SMTP_URL")),
+        "MAIL_FROM": _mail_from(get("AFTERCARE_MAIL_FROM") or DEFAULT_MAIL_FROM),
+        "SHOPIFY_BASE_URL": _shopify_base_url(get("SHOPIFY_BASE_URL") or DEFAULT_SHOPIFY_BASE_URL),
+        "SHOPIFY_API_VERSION": _api_version(get("SHOPIFY_API_VERSION") or DEFAULT_API_VERSION),
+    }
+
+
+def _instance_secret_key(instance_path: str) -> str:
+    """The key generated into the instance folder on first run, reused after."""
+    path = Path(instance_path) / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    # O_EXCL: two processes starting at once must not each write a different key.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as f:
+        f.write(key)
+    return key
+
+
+def _database_url(value: str | None, instance_path: str) -> str:
+    if value is None:
+        Path(instance_path).mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{Path(instance_path) / 'aftercare.db'}"
+    try:
+        url = make_url(value)
+    except ArgumentError:
+        raise ConfigError("AFTERCARE_DATABASE_URL", "is not a database URL (e.g. postgresql+psycopg://user:pass@host/db)") from None
+    if url.get_backend_name() not in ("sqlite", "postgresql"):
+        raise ConfigError("AFTERCARE_DATABASE_URL", f"unsupported database {url.get_backend_name()!r} (use sqlite or postgresql)")
+    if url.get_backend_name() == "postgresql" and url.drivername == "postgresql":
+        # psycopg 3 is the driver we ship; a bare postgresql:// URL would look for psycopg2.
+        value = url.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+    return value
+
+
+def _http_url(name: str, value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(name, f"must be an http(s) URL, got {value!r}")
+    return value.rstrip("/")
+
+
+def _scopes(value: str) -> tuple[str, ...]:
+    scopes = tuple(s.strip() for s in value.split(",") if s.strip())
+    bad = [s for s in scopes if not _SCOPE.match(s)]
+    if not scopes or bad:
+        raise ConfigError("AFTERCARE_SCOPES", "must be a comma-separated list of scopes like read_orders")
+    return scopes
+
+
+def _smtp_url(value: str | None) -> dict | None:
+    if value is None:
+        return None
+    parts = urlsplit(value)
+    try:
+        port = parts.port
+    except ValueError:
+        raise ConfigError("AFTERCARE_SMTP_URL", "has an invalid port") from None
+    if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+        raise ConfigError("AFTERCARE_SMTP_URL", "must look like smtp://user:pass@host:port or smtps://host")
+    query = parse_qs(parts.query)
+    return {
+        "host": parts.hostname,
+        "port": port or (465 if parts.scheme == "smtps" else 25),
+        "ssl": parts.scheme == "smtps",
+        "starttls": query.get("starttls", ["0"])[0] in ("1", "true", "yes"),
+        "username": parts.username,
+        "password": parts.password,
+    }
+
+
+def _mail_from(value: str) -> str:
+    _, address = parseaddr(value)
+    if "@" not in address:
+        raise ConfigError("AFTERCARE_MAIL_FROM", f"is not an email address: {value!r}")
+    return value
+
+
+def _shopify_base_url(value: str) -> str:
+    if "{shop}" not in value:
+        raise ConfigError("SHOPIFY_BASE_URL", "must contain {shop}, e.g. https://{shop}")
+    _http_url("SHOPIFY_BASE_URL", value.replace("{shop}", "shop.example"))
+    return value.rstrip("/")
+
+
+def _api_version(value: str) -> str:
+    if not _API_VERSION.match(value):
+        raise ConfigError("SHOPIFY_API_VERSION", f"must be a release like 2026-07, got {value!r}")
+    return value

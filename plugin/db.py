@@ -1,0 +1,92 @@
+"""Database engine and sessions.
+
+One engine per app, kept in ``app.extensions``. Web requests get one session
+per request (``get_session()``), closed when the app context ends; the worker
+opens its own sessions with ``worker_session()``.
+
+SQLite is the embedded default: WAL so readers never wait for the writer, a
+busy timeout so writers queue instead of failing, foreign keys on. Worker
+transactions on SQLite start with BEGIN IMMEDIATE, which takes the write lock
+up front: SQLite's stand-in for PostgreSQL's FOR UPDATE SKIP LOCKED, so two
+workers never read the same due row.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from collections.abc import Iterator
+
+from flask import Flask, current_app, g
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+EXTENSION = "aftercare.db"
+_IMMEDIATE = "aftercare_begin_immediate"
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_connect(dbapi_connection, _record):
+            # Let SQLAlchemy emit BEGIN itself (see _sqlite_begin); pysqlite's own
+            # implicit transactions cannot be made IMMEDIATE.
+            dbapi_connection.isolation_level = None
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn):
+            immediate = conn.get_execution_options().get(_IMMEDIATE)
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+
+
+def init_app(app: Flask) -> None:
+    engine = make_engine(app.config["DATABASE_URL"])
+    app.extensions[EXTENSION] = {
+        "engine": engine,
+        "sessions": sessionmaker(engine, expire_on_commit=False),
+        "worker_sessions": sessionmaker(
+            engine.execution_options(**{_IMMEDIATE: True}), expire_on_commit=False
+        ),
+    }
+    app.teardown_appcontext(_close_session)
+
+
+def engine(app: Flask | None = None) -> Engine:
+    return (app or current_app).extensions[EXTENSION]["engine"]
+
+
+def is_postgres(app: Flask | None = None) -> bool:
+    return engine(app).dialect.name == "postgresql"
+
+
+def get_session() -> Session:
+    """The session of the current request or app context."""
+    if "db_session" not in g:
+        g.db_session = current_app.extensions[EXTENSION]["sessions"]()
+    return g.db_session
+
+
+def _close_session(_exc: BaseException | None) -> None:
+    session = g.pop("db_session", None)
+    if session is not None:
+        session.close()
+
+
+@contextmanager
+def worker_session(app: Flask | None = None) -> Iterator[Session]:
+    """A session whose transactions take the write lock at once on SQLite."""
+    session = (app or current_app).extensions[EXTENSION]["worker_sessions"]()
+    try:
+        yield session
+    finally:
+        session.close()

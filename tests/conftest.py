@@ -1,0 +1,188 @@
+"""Shared fixtures: real databases, a real HTTP server, signed requests.
+
+Every test that uses ``app`` runs twice: on SQLite and on a real PostgreSQL
+server. The PostgreSQL server comes from AFTERCARE_TEST_POSTGRES_URL (a URL
+of a role allowed to create databases; `.ci/run` starts one); each test session
+creates its own database there and drops it after. Without that variable the
+PostgreSQL runs are skipped, except under CI, where that is an error.
+
+Schemas are built by running the Alembic migrations, never by create_all().
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import threading
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+import requests
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from werkzeug.serving import make_server
+
+from plugin import create_app, migrate, shops, worker
+from plugin.db import engine, worker_session
+from plugin.models import Base
+
+PAYLOADS = Path(__file__).parent / "payloads"
+API_KEY = "test-api-key"
+SECRET = "test-api-secret"
+PREVIOUS_SECRET = "test-api-secret-before-rotation"
+SHOP = "test-shop.myshopify.com"
+POSTGRES_ENV = "AFTERCARE_TEST_POSTGRES_URL"
+
+
+def load_payload(name: str) -> dict:
+    return json.loads((PAYLOADS / f"{name}.json").read_text())
+
+
+def sign(body: bytes, secret: str = SECRET) -> str:
+    return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
+
+
+def environ(database_url: str) -> dict[str, str]:
+    return {
+        "SHOPIFY_API_KEY": API_KEY,
+        "SHOPIFY_API_SECRET": SECRET,
+        "SHOPIFY_API_SECRET_PREVIOUS": PREVIOUS_SECRET,
+        "AFTERCARE_SECRET_KEY": "test-secret-key-for-links-and-tokens",
+        "AFTERCARE_DATABASE_URL": database_url,
+    }
+
+
+@contextmanager
+def fresh_database(backend: str, tmp_path: Path):
+    """An empty database on ``backend``; yields its URL, removes it after."""
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path / f'aftercare-{uuid.uuid4().hex[:8]}.db'}"
+        return
+    server = os.environ.get(POSTGRES_ENV)
+    if not server:
+        if os.environ.get("CI"):
+            pytest.fail(f"{POSTGRES_ENV} is not set: CI must test on PostgreSQL")
+        pytest.skip(f"PostgreSQL tests need {POSTGRES_ENV}")
+    name = f"aftercare_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(server).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def backend(request) -> str:
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def migrated_app(backend, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp(backend)
+    with fresh_database(backend, tmp) as url:
+        app = create_app({"TESTING": True}, environ=environ(url), instance_path=str(tmp / "instance"))
+        migrate.upgrade(app)
+        yield app
+        engine(app).dispose()
+
+
+def _empty_all_tables(app) -> None:
+    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    with engine(app).begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                conn.execute(text(f"DELETE FROM {table}"))
+
+
+@pytest.fixture
+def app(migrated_app):
+    """The app on a migrated, empty database (emptied again after the test)."""
+    with migrated_app.app_context():
+        yield migrated_app
+    _empty_all_tables(migrated_app)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    """Invokes the `aftercare` command group against the test app."""
+    from plugin.cli import cli
+
+    cli_runner = app.test_cli_runner()
+
+    def invoke(*args: str):
+        return cli_runner.invoke(cli, list(args))
+
+    return invoke
+
+
+@pytest.fixture(scope="session")
+def live_server(migrated_app):
+    """The app served over real HTTP on 127.0.0.1; yields its base URL."""
+    server = make_server("127.0.0.1", 0, migrated_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+@pytest.fixture
+def shop(app):
+    """An installed shop."""
+    with worker_session(app) as session, session.begin():
+        installed = shops.install(session, SHOP, "shpat_test_token", "read_orders")
+        session.flush()
+        shop_id = installed.id
+    return shop_id
+
+
+class Webhooks:
+    """Posts webhooks to the live server the way Shopify does."""
+
+    def __init__(self, base_url: str):
+        self.url = f"{base_url}/webhooks"
+        self.http = requests.Session()
+
+    def post(self, topic: str, body: dict | bytes, *, shop: str = SHOP, webhook_id: str | None = None,
+             secret: str = SECRET, headers: dict | None = None, drop: tuple[str, ...] = ()) -> requests.Response:
+        raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+        sent = {
+            "Content-Type": "application/json",
+            "X-Shopify-Topic": topic,
+            "X-Shopify-Hmac-Sha256": sign(raw, secret),
+            "X-Shopify-Shop-Domain": shop,
+            "X-Shopify-Webhook-Id": webhook_id or str(uuid.uuid4()),
+            "X-Shopify-Event-Id": str(uuid.uuid4()),
+            "X-Shopify-Triggered-At": "2026-11-01T15:00:05.000000Z",
+            "X-Shopify-API-Version": "2026-07",
+        }
+        sent.update(headers or {})
+        for name in drop:
+            sent.pop(name, None)
+        return self.http.post(self.url, data=raw, headers=sent, timeout=10)
+
+
+@pytest.fixture
+def webhooks(app, live_server) -> Webhooks:
+    return Webhooks(live_server)
+
+
+@pytest.fixture
+def run_worker(app):
+    """Drain everything due, as `aftercare worker --once` does."""
+    return lambda: worker.run(app, once=True)

@@ -1,0 +1,43 @@
+"""`aftercare webhooks failed` and `aftercare webhooks replay ID`."""
+
+from __future__ import annotations
+
+import json
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from plugin.db import get_session
+from plugin.models import Shop
+
+from . import inbox
+
+cli = AppGroup("webhooks", help="Inspect and re-run stored webhook deliveries.")
+
+
+def _domains(session) -> dict[int, str]:
+    return dict(session.execute(select(Shop.id, Shop.domain)).all())
+
+
+@cli.command("failed")
+def failed_command():
+    """List failed deliveries (JSON), with their errors."""
+    session = get_session()
+    domains = _domains(session)
+    rows = [inbox.describe(d, domains.get(d.shop_id, "?")) for d in inbox.failed(session)]
+    click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+
+
+@cli.command("replay")
+@click.argument("delivery_id", type=int)
+def replay_command(delivery_id: int):
+    """Run stored delivery DELIVERY_ID again now."""
+    delivery = inbox.replay(current_app._get_current_object(), delivery_id)
+    if delivery is None:
+        raise click.ClickException(f"no webhook delivery with id {delivery_id}")
+    domain = _domains(get_session()).get(delivery.shop_id, "?")
+    click.echo(json.dumps(inbox.describe(delivery, domain), indent=2, ensure_ascii=False))
+    if delivery.status != "processed":
+        raise SystemExit(1)

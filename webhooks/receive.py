@@ -1,0 +1,67 @@
+"""POST /webhooks: verify, store, answer. Nothing else happens in the request,
+so Shopify gets its 200 in milliseconds whatever the worker is doing."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, current_app, jsonify, request
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from plugin import shops
+from plugin.db import get_session
+from plugin.signatures import normalize_shop_domain, verify_webhook
+
+from .handlers import COMPLIANCE_TOPICS
+from .inbox import Received, store
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("webhooks", __name__)
+
+MAX_BODY = 1024 * 1024
+
+
+def _answer(status: int, message: str):
+    return jsonify({"status": "error" if status >= 400 else message, "message": message}), status
+
+
+@bp.post("/webhooks")
+def receive():
+    request.max_content_length = MAX_BODY
+    try:
+        body = request.get_data(cache=False)
+    except RequestEntityTooLarge:
+        return _answer(413, f"body larger than {MAX_BODY} bytes")
+
+    headers = request.headers
+    if not verify_webhook(body, headers.get("X-Shopify-Hmac-Sha256"), current_app.config["WEBHOOK_SECRETS"]):
+        return _answer(401, "invalid or missing X-Shopify-Hmac-Sha256")
+
+    for name in ("X-Shopify-Topic", "X-Shopify-Shop-Domain", "X-Shopify-Webhook-Id"):
+        if not headers.get(name, "").strip():
+            return _answer(400, f"missing {name} header")
+    domain = normalize_shop_domain(headers["X-Shopify-Shop-Domain"])
+    if domain is None:
+        return _answer(400, "X-Shopify-Shop-Domain is not a myshopify.com domain")
+    if not body.strip():
+        return _answer(400, "empty body")
+
+    topic = headers["X-Shopify-Topic"].strip()
+    session = get_session()
+    shop = shops.by_domain(session, domain)
+    if shop is None or (not shop.installed and topic not in COMPLIANCE_TOPICS):
+        log.info("webhook %s for %s dropped: shop unknown or uninstalled", topic, domain)
+        return _answer(200, "ignored")
+
+    received = Received(
+        topic=topic,
+        webhook_id=headers["X-Shopify-Webhook-Id"].strip(),
+        event_id=headers.get("X-Shopify-Event-Id"),
+        triggered_at=headers.get("X-Shopify-Triggered-At"),
+        api_version=headers.get("X-Shopify-API-Version"),
+        payload=body,
+    )
+    stored = store(session, shop, received)
+    session.commit()
+    return _answer(200, "accepted" if stored else "duplicate")
