@@ -28,7 +28,7 @@ from sqlalchemy.engine import make_url
 from werkzeug.serving import make_server
 
 from plugin import create_app, migrate, shops, worker
-from plugin.db import engine, worker_session
+from plugin.db import engine, get_session, worker_session
 from plugin.models import Base
 
 PAYLOADS = Path(__file__).parent / "payloads"
@@ -37,6 +37,14 @@ SECRET = "test-api-secret"
 PREVIOUS_SECRET = "test-api-secret-before-rotation"
 SHOP = "test-shop.myshopify.com"
 POSTGRES_ENV = "AFTERCARE_TEST_POSTGRES_URL"
+
+
+def db():
+    """The test's session, in a fresh transaction: sees everything committed so far."""
+    session = get_session()
+    session.rollback()
+    session.expire_all()  # rollback() alone expires nothing when no transaction was open
+    return session
 
 
 def load_payload(name: str) -> dict:

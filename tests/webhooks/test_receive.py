@@ -7,15 +7,13 @@ import json
 import pytest
 from sqlalchemy import func, select
 
-from plugin.db import get_session
 from plugin.models import Order, WebhookDelivery
 
-from ..conftest import PREVIOUS_SECRET, SHOP, load_payload, sign
+from ..conftest import db, PREVIOUS_SECRET, SHOP, load_payload, sign
 
 
 def stored(app) -> list[WebhookDelivery]:
-    session = get_session()
-    session.expire_all()
+    session = db()
     return list(session.scalars(select(WebhookDelivery).order_by(WebhookDelivery.id)))
 
 
@@ -32,7 +30,7 @@ def test_valid_delivery_is_stored_with_its_headers_and_exact_body(app, shop, web
     assert delivery.payload == raw
     assert delivery.status == "pending"
     # Receiving does no work: the order appears only when the worker runs.
-    assert get_session().scalar(select(func.count()).select_from(Order)) == 0
+    assert db().scalar(select(func.count()).select_from(Order)) == 0
 
 
 def test_previous_secret_is_accepted_during_rotation(app, shop, webhooks):
@@ -51,7 +49,7 @@ def test_duplicate_webhook_id_is_answered_200_and_stored_once(app, shop, webhook
 
 def test_same_webhook_id_in_two_shops_is_two_deliveries(app, shop, webhooks):
     from plugin import shops as shop_service
-    session = get_session()
+    session = db()
     shop_service.install(session, "other-shop.myshopify.com", "token-2")
     session.commit()
     webhooks.post("orders/create", load_payload("order_create"), webhook_id="shared")
