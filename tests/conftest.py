@@ -23,12 +23,13 @@ from pathlib import Path
 
 import pytest
 import requests
+from flask import current_app, g
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from werkzeug.serving import make_server
 
 from plugin import create_app, migrate, shops, worker
-from plugin.db import engine, get_session, worker_session
+from plugin.db import EXTENSION, engine, worker_session
 from plugin.models import Base
 
 PAYLOADS = Path(__file__).parent / "payloads"
@@ -40,8 +41,11 @@ POSTGRES_ENV = "AFTERCARE_TEST_POSTGRES_URL"
 
 
 def db():
-    """The test's session, in a fresh transaction: sees everything committed so far."""
-    session = get_session()
+    """The test's own session, in a fresh transaction: sees everything committed
+    so far. A plain (deferred) one, so that reading never blocks the app."""
+    if "test_session" not in g:
+        g.test_session = current_app.extensions[EXTENSION]["sessions"]()
+    session = g.test_session
     session.rollback()
     session.expire_all()  # rollback() alone expires nothing when no transaction was open
     return session
@@ -118,6 +122,8 @@ def app(migrated_app):
     """The app on a migrated, empty database (emptied again after the test)."""
     with migrated_app.app_context():
         yield migrated_app
+        if "test_session" in g:
+            g.test_session.close()
     _empty_all_tables(migrated_app)
 
 
@@ -134,7 +140,8 @@ def runner(app):
     cli_runner = app.test_cli_runner()
 
     def invoke(*args: str):
-        return cli_runner.invoke(cli, list(args))
+        with app.app_context():  # a context (and session) of its own, like a real process
+            return cli_runner.invoke(cli, list(args))
 
     return invoke
 

@@ -8,11 +8,9 @@ import logging
 from flask import Blueprint, current_app, jsonify, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from plugin import shops
-from plugin.db import get_session
+from plugin.db import write_connection
 from plugin.signatures import normalize_shop_domain, verify_webhook
 
-from .handlers import COMPLIANCE_TOPICS
 from .inbox import Received, store
 
 log = logging.getLogger(__name__)
@@ -47,21 +45,16 @@ def receive():
     if not body.strip():
         return _answer(400, "empty body")
 
-    topic = headers["X-Shopify-Topic"].strip()
-    session = get_session()
-    shop = shops.by_domain(session, domain)
-    if shop is None or (not shop.installed and topic not in COMPLIANCE_TOPICS):
-        log.info("webhook %s for %s dropped: shop unknown or uninstalled", topic, domain)
-        return _answer(200, "ignored")
-
     received = Received(
-        topic=topic,
+        topic=headers["X-Shopify-Topic"].strip(),
         webhook_id=headers["X-Shopify-Webhook-Id"].strip(),
         event_id=headers.get("X-Shopify-Event-Id"),
         triggered_at=headers.get("X-Shopify-Triggered-At"),
         api_version=headers.get("X-Shopify-API-Version"),
         payload=body,
     )
-    stored = store(session, shop, received)
-    session.commit()
-    return _answer(200, "accepted" if stored else "duplicate")
+    with write_connection() as connection:
+        outcome = store(connection, domain, received)
+    if outcome == "ignored":
+        log.info("webhook %s for %s dropped: shop unknown or uninstalled", received.topic, domain)
+    return _answer(200, outcome)
