@@ -59,7 +59,7 @@ def prepare_database(env: dict) -> None:
     app = create_app(environ=env, instance_path=env["AFTERCARE_INSTANCE"])
     with app.app_context():
         migrate.upgrade(app)
-        shops.install(get_session(), SHOP, "bench-token")
+        shops.install(get_session(), SHOP, shops.static_grant("bench-token"))
         get_session().commit()
         with engine(app).begin() as conn:
             conn.execute(text("CREATE TABLE IF NOT EXISTS bench_minimal (webhook_id VARCHAR(255), body BYTEA)"

@@ -19,6 +19,7 @@ def create_app(test_config: Mapping | None = None, *, environ: Mapping[str, str]
     Alembic's job: `aftercare db upgrade`)."""
     app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
     app.config.update(load_config(os.environ if environ is None else environ, app.instance_path))
+    app.config["SHOPIFY_TIMEOUT"] = 10.0  # seconds for each call to Shopify
     if test_config:
         app.config.update(test_config)
     app.config["WEBHOOK_SECRETS"] = tuple(
@@ -31,8 +32,11 @@ def create_app(test_config: Mapping | None = None, *, environ: Mapping[str, str]
 
     db.init_app(app)
 
-    from . import health
+    from . import admin, auth, health
     app.register_blueprint(health.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(admin.bp)
+    app.register_blueprint(admin.api)
 
     import webhooks
     webhooks.init_app(app)

@@ -83,7 +83,7 @@ def shops_add(domain: str, token: str, scopes: str | None):
     if normalized is None:
         raise click.BadParameter(f"{domain!r} is not a shop domain like example.myshopify.com", param_hint="DOMAIN")
     session = get_session()
-    shop = shops.install(session, normalized, token, scopes)
+    shop = shops.install(session, normalized, shops.static_grant(token, scopes))
     session.commit()
     click.echo(f"{shop.domain} installed (shop id {shop.id})")
 
@@ -141,7 +141,9 @@ def serve(bind: str, workers: int):
 
 @cli.command("demo", with_appcontext=False)
 @click.option("--port", default=8000, show_default=True)
-def demo_command(port: int):
+@click.option("--step-seconds", default=1.5, type=click.FloatRange(min=0), hidden=True,
+              help="Seconds between the demo scenario's steps (tests use a small value).")
+def demo_command(port: int, step_seconds: float):
     """Run everything in one process on SQLite with a demo shop and sample orders."""
     from . import demo
-    demo.main(port)
+    demo.main(port, step_seconds=step_seconds)

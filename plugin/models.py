@@ -95,8 +95,16 @@ class Shop(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     domain: Mapped[str] = mapped_column(String(255), unique=True)
-    access_token: Mapped[bytes | None] = mapped_column(LargeBinary)  # encrypted, see crypto.py
+    name: Mapped[str | None] = mapped_column(String(255))
+    email: Mapped[str | None] = mapped_column(String(320))  # the store owner's, for data exports
+    # Offline Admin API token and its refresh token, encrypted (crypto.py).
+    access_token: Mapped[bytes | None] = mapped_column(LargeBinary)
+    access_token_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    refresh_token: Mapped[bytes | None] = mapped_column(LargeBinary)
+    refresh_token_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     scopes: Mapped[str | None] = mapped_column(String(1000))
+    # The OAuth state of the last completed install: a replayed callback reuses it.
+    install_nonce: Mapped[str | None] = mapped_column(String(64))
     installed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     uninstalled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -291,3 +299,32 @@ class Notification(Base):
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class DataExport(Base):
+    """Everything held about one customer, gathered for a customers/data_request."""
+
+    __tablename__ = "data_exports"
+    __table_args__ = (Index(None, "shop_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    shop_id: Mapped[int] = shop_fk()
+    request_id: Mapped[str | None] = mapped_column(String(64))  # Shopify's data_request.id
+    customer_id: Mapped[int | None] = mapped_column(BigInteger)
+    content: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Backfill(Base):
+    """Progress of `aftercare backfill`, so an interrupted run resumes."""
+
+    __tablename__ = "backfills"
+    __table_args__ = (Index(None, "shop_id", "finished_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    shop_id: Mapped[int] = shop_fk()
+    since: Mapped[datetime] = mapped_column(UTCDateTime)
+    cursor: Mapped[str | None] = mapped_column(Text)
+    imported: Mapped[int] = mapped_column(Integer, default=0)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,30 +1,58 @@
-"""Shops: registering, uninstalling, and the access token kept encrypted."""
+"""Shops: installing, uninstalling, erasing, and keeping their Admin API token
+usable (encrypted at rest, refreshed before it lapses)."""
 
 from __future__ import annotations
+
+import logging
+from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from . import crypto
+from . import crypto, shopify_api
 from .models import Base, Shop, utcnow
+from .shopify_api import AdminClient, ShopifyAuthError, TokenGrant
+
+log = logging.getLogger(__name__)
+
+# Refresh an expiring token this long before it lapses.
+REFRESH_MARGIN = timedelta(minutes=5)
+
+
+class NotInstalled(Exception):
+    """The shop has no usable Admin API token: uninstalled, or never installed."""
 
 
 def by_domain(session: Session, domain: str) -> Shop | None:
     return session.scalar(select(Shop).where(Shop.domain == domain))
 
 
-def install(session: Session, domain: str, token: str, scopes: str | None = None) -> Shop:
-    """Create the shop, or bring an uninstalled one back with its new token."""
+def static_grant(token: str, scopes: str | None = None) -> TokenGrant:
+    """A non-expiring token given by hand (`aftercare shops add`, demo, tests)."""
+    return TokenGrant(access_token=token, scope=scopes or "", expires_at=None, refresh_token=None,
+                      refresh_token_expires_at=None)
+
+
+def install(session: Session, domain: str, grant: TokenGrant) -> Shop:
+    """Create the shop, or bring an uninstalled one back, with this token."""
     shop = by_domain(session, domain)
     if shop is None:
         shop = Shop(domain=domain)
         session.add(shop)
-    shop.access_token = crypto.encrypt(current_app.config["SECRET_KEY"], token)
-    shop.scopes = scopes
+    store_grant(shop, grant)
     shop.installed_at = utcnow()
     shop.uninstalled_at = None
     return shop
+
+
+def store_grant(shop: Shop, grant: TokenGrant) -> None:
+    key = current_app.config["SECRET_KEY"]
+    shop.access_token = crypto.encrypt(key, grant.access_token)
+    shop.access_token_expires_at = grant.expires_at
+    shop.refresh_token = crypto.encrypt(key, grant.refresh_token) if grant.refresh_token else None
+    shop.refresh_token_expires_at = grant.refresh_token_expires_at
+    shop.scopes = grant.scope
 
 
 def access_token(shop: Shop) -> str | None:
@@ -33,9 +61,77 @@ def access_token(shop: Shop) -> str | None:
     return crypto.decrypt(current_app.config["SECRET_KEY"], shop.access_token)
 
 
+def has_usable_token(shop: Shop) -> bool:
+    """A token we can use now, or refresh into one."""
+    if not shop.installed or shop.access_token is None:
+        return False
+    if shop.access_token_expires_at is None or shop.access_token_expires_at > utcnow():
+        return True
+    return shop.refresh_token is not None and (
+        shop.refresh_token_expires_at is None or shop.refresh_token_expires_at > utcnow()
+    )
+
+
+def usable_token(session: Session, shop: Shop, *, force_refresh: bool = False) -> str:
+    """The shop's access token, refreshed first if it is about to lapse.
+
+    A refresh invalidates the old refresh token, so the new pair is committed
+    at once, under the shop's row lock so that two processes never both
+    spend the same refresh token."""
+    if not shop.installed or shop.access_token is None:
+        raise NotInstalled(f"{shop.domain} is not installed")
+    if force_refresh or _expiring(shop):
+        session.refresh(shop, with_for_update=True)
+        if force_refresh or _expiring(shop):
+            if shop.refresh_token is None:
+                raise NotInstalled(f"{shop.domain}: access token expired and no refresh token; reinstall the app")
+            config = current_app.config
+            grant = shopify_api.refresh_token(
+                shop.domain,
+                crypto.decrypt(config["SECRET_KEY"], shop.refresh_token),
+                api_key=config["SHOPIFY_API_KEY"],
+                api_secret=config["SHOPIFY_API_SECRET"],
+                base_url_template=config["SHOPIFY_BASE_URL"],
+                timeout=config["SHOPIFY_TIMEOUT"],
+            )
+            store_grant(shop, grant)
+            log.info("refreshed the access token of %s", shop.domain)
+        session.commit()
+    return access_token(shop)
+
+
+def _expiring(shop: Shop) -> bool:
+    expires_at = shop.access_token_expires_at
+    return expires_at is not None and expires_at - utcnow() < REFRESH_MARGIN
+
+
+def call_admin_api(session: Session, shop: Shop, work):
+    """Run ``work(client)`` with an AdminClient for the shop. If Shopify says
+    the token is no good, refresh it once (when it can be) and run it again."""
+    config = current_app.config
+    for attempt in (1, 2):
+        client = AdminClient(
+            shop.domain,
+            usable_token(session, shop, force_refresh=attempt == 2),
+            base_url_template=config["SHOPIFY_BASE_URL"],
+            api_version=config["SHOPIFY_API_VERSION"],
+            timeout=config["SHOPIFY_TIMEOUT"],
+        )
+        try:
+            return work(client)
+        except ShopifyAuthError:
+            if attempt == 2 or shop.refresh_token is None:
+                raise
+        finally:
+            client.close()
+
+
 def uninstall(shop: Shop) -> None:
     """Stop all work for the shop at once; its data stays until shop/redact."""
     shop.access_token = None
+    shop.access_token_expires_at = None
+    shop.refresh_token = None
+    shop.refresh_token_expires_at = None
     shop.uninstalled_at = utcnow()
 
 
@@ -44,3 +140,9 @@ def delete_data(session: Session, shop_id: int) -> None:
     for table in reversed(Base.metadata.sorted_tables):
         if table.name != "shops" and "shop_id" in table.c:
             session.execute(delete(table).where(table.c.shop_id == shop_id))
+
+
+def erase(session: Session, shop_id: int) -> None:
+    """shop/redact: every row of the shop, the shop itself included."""
+    delete_data(session, shop_id)
+    session.execute(delete(Shop).where(Shop.id == shop_id))

@@ -17,6 +17,7 @@ import hmac
 import json
 import os
 import threading
+import time
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,18 +25,22 @@ from pathlib import Path
 import pytest
 import requests
 from flask import current_app, g
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 from werkzeug.serving import make_server
 
 from plugin import create_app, migrate, shops, worker
 from plugin.db import EXTENSION, engine, worker_session
 from plugin.models import Base
+from plugin.signatures import query_hmac
+
+from .fake_shopify import run_fake_shopify
 
 PAYLOADS = Path(__file__).parent / "payloads"
 API_KEY = "test-api-key"
-SECRET = "test-api-secret"
-PREVIOUS_SECRET = "test-api-secret-before-rotation"
+# As long as real client secrets (shpss_ + 32 hex): PyJWT refuses shorter HS256 keys.
+SECRET = "shpss_test0000000000000000000000000000"
+PREVIOUS_SECRET = "shpss_rotated000000000000000000000000000"
 SHOP = "test-shop.myshopify.com"
 POSTGRES_ENV = "AFTERCARE_TEST_POSTGRES_URL"
 
@@ -51,6 +56,24 @@ def db():
     return session
 
 
+def signed_query(secret: str = SECRET, **params) -> dict:
+    """Query parameters as Shopify signs them for OAuth and admin launches."""
+    params.setdefault("timestamp", str(int(time.time())))
+    return {**params, "hmac": query_hmac(secret, params)}
+
+
+def database_dump(app) -> str:
+    """Every row of every table, as text: what a backup of the database holds."""
+    lines = []
+    with engine(app).connect() as conn:
+        for table in sorted(inspect(conn).get_table_names()):
+            for row in conn.execute(text(f"SELECT * FROM {table}")):
+                lines.append(f"{table}: " + " | ".join(
+                    bytes(v).decode("utf-8", "replace") if isinstance(v, (bytes, memoryview)) else str(v) for v in row
+                ))
+    return "\n".join(lines)
+
+
 def load_payload(name: str) -> dict:
     return json.loads((PAYLOADS / f"{name}.json").read_text())
 
@@ -59,8 +82,9 @@ def sign(body: bytes, secret: str = SECRET) -> str:
     return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
 
 
-def environ(database_url: str) -> dict[str, str]:
+def environ(database_url: str, shopify_base_url: str = "http://127.0.0.1:9/shops/{shop}") -> dict[str, str]:
     return {
+        "SHOPIFY_BASE_URL": shopify_base_url,
         "SHOPIFY_API_KEY": API_KEY,
         "SHOPIFY_API_SECRET": SECRET,
         "SHOPIFY_API_SECRET_PREVIOUS": PREVIOUS_SECRET,
@@ -98,10 +122,26 @@ def backend(request) -> str:
 
 
 @pytest.fixture(scope="session")
-def migrated_app(backend, tmp_path_factory):
+def fake_shopify_server():
+    with run_fake_shopify(API_KEY, SECRET) as fake:
+        yield fake
+
+
+@pytest.fixture
+def fake_shopify(fake_shopify_server):
+    """A fake Shopify on 127.0.0.1 (OAuth token endpoint, GraphQL Admin API),
+    with no state left from other tests; the app's SHOPIFY_BASE_URL points at it."""
+    fake_shopify_server.reset()
+    yield fake_shopify_server
+    fake_shopify_server.reset()
+
+
+@pytest.fixture(scope="session")
+def migrated_app(backend, tmp_path_factory, fake_shopify_server):
     tmp = tmp_path_factory.mktemp(backend)
     with fresh_database(backend, tmp) as url:
-        app = create_app({"TESTING": True}, environ=environ(url), instance_path=str(tmp / "instance"))
+        app = create_app({"TESTING": True}, environ=environ(url, fake_shopify_server.base_url),
+                         instance_path=str(tmp / "instance"))
         migrate.upgrade(app)
         yield app
         engine(app).dispose()
@@ -160,7 +200,7 @@ def live_server(migrated_app):
 def shop(app):
     """An installed shop."""
     with worker_session(app) as session, session.begin():
-        installed = shops.install(session, SHOP, "shpat_test_token", "read_orders")
+        installed = shops.install(session, SHOP, shops.static_grant("shpat_test_token", "read_orders"))
         session.flush()
         shop_id = installed.id
     return shop_id

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from sqlalchemy.orm import Session
 
-from plugin import orders, shops
+from plugin import orders, privacy, shops
 from plugin.models import Shop
 
 from . import payloads
@@ -38,6 +38,31 @@ def app_uninstalled(session: Session, shop: Shop, body: dict) -> None:
     shops.uninstall(shop)
 
 
+def _customer(body: dict) -> privacy.Customer:
+    f = payloads.Fields(body)
+    customer = f.obj("customer")
+    return privacy.Customer(
+        id=customer.id("id", required=False) if customer else None,
+        email=customer.str("email") if customer else None,
+        phone=customer.str("phone") if customer else None,
+        order_ids=tuple(payloads.ids(body, "orders_requested") or payloads.ids(body, "orders_to_redact")),
+    )
+
+
+def customer_data_requested(session: Session, shop: Shop, body: dict) -> None:
+    data_request = payloads.Fields(body).obj("data_request")
+    request_id = data_request.data.get("id") if data_request else None
+    privacy.export_customer(session, shop, _customer(body), None if request_id is None else str(request_id))
+
+
+def customer_redacted(session: Session, shop: Shop, body: dict) -> None:
+    privacy.redact_customer(session, shop, _customer(body))
+
+
+def shop_redacted(session: Session, shop: Shop, body: dict) -> None:
+    shops.erase(session, shop.id)
+
+
 HANDLERS: dict[str, Handler] = {
     "orders/create": order_changed,
     "orders/updated": order_changed,
@@ -49,4 +74,7 @@ HANDLERS: dict[str, Handler] = {
     "fulfillments/update": fulfillment_changed,
     "fulfillment_events/create": fulfillment_event_created,
     "app/uninstalled": app_uninstalled,
+    "customers/data_request": customer_data_requested,
+    "customers/redact": customer_redacted,
+    "shop/redact": shop_redacted,
 }

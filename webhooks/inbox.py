@@ -19,6 +19,7 @@ from sqlalchemy import Connection, LargeBinary, bindparam, select, text
 from sqlalchemy.orm import Session
 
 from plugin.db import worker_session
+from plugin.privacy import REDACTED_PAYLOAD
 from plugin.models import DeliveryStatus, Shop, UTCDateTime, WebhookDelivery, utcnow
 
 from . import payloads
@@ -138,10 +139,23 @@ def _run(session: Session, delivery: WebhookDelivery) -> None:
             delivery.id, delivery.topic, delivery.attempts, delivery.error,
         )
     else:
+        if _erased_by_its_handler(session, delivery):
+            return
         delivery.status = DeliveryStatus.PROCESSED.value
         delivery.error = None
         delivery.next_attempt_at = None
         delivery.processed_at = now
+        if delivery.topic == "customers/redact":
+            # The request names the customer it erases: keep no copy of that.
+            delivery.payload = REDACTED_PAYLOAD
+
+
+def _erased_by_its_handler(session: Session, delivery: WebhookDelivery) -> bool:
+    """shop/redact deletes every row of the shop, its own delivery included."""
+    if session.scalar(select(WebhookDelivery.id).where(WebhookDelivery.id == delivery.id)) is None:
+        session.expunge(delivery)
+        return True
+    return False
 
 
 def _next_attempt(attempts: int, now: datetime, permanent: bool) -> datetime | None:

@@ -137,6 +137,16 @@ def _kind(value: object) -> str:
     )
 
 
+def ids(body: dict, key: str) -> list[int]:
+    """A list of Shopify ids, e.g. the orders a privacy request names."""
+    value = body.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list) or any(isinstance(v, bool) or not isinstance(v, int) for v in value):
+        raise PayloadError(f"{key}: expected a list of integer ids, got {_kind(value)}")
+    return value
+
+
 def order(body: dict) -> OrderData:
     f = Fields(body)
     customer = f.obj("customer")

@@ -50,7 +50,7 @@ def test_duplicate_webhook_id_is_answered_200_and_stored_once(app, shop, webhook
 def test_same_webhook_id_in_two_shops_is_two_deliveries(app, shop, webhooks):
     from plugin import shops as shop_service
     session = db()
-    shop_service.install(session, "other-shop.myshopify.com", "token-2")
+    shop_service.install(session, "other-shop.myshopify.com", shop_service.static_grant("token-2"))
     session.commit()
     webhooks.post("orders/create", load_payload("order_create"), webhook_id="shared")
     webhooks.post("orders/create", load_payload("order_create"), webhook_id="shared", shop="other-shop.myshopify.com")

@@ -1,0 +1,546 @@
+"""Talking to Shopify: the GraphQL Admin API client, the OAuth token endpoint, and webhook
+subscriptions (SHOPIFY.md §3.5, §3.6, §7.1, §1.6).
+
+- ``AdminClient`` posts GraphQL to ``{SHOPIFY_BASE_URL}/admin/api/{version}/graphql.json``
+  with ``X-Shopify-Access-Token``. It waits out throttling (GraphQL ``THROTTLED`` from the
+  bucket's numbers, HTTP 429 from ``Retry-After``) and transient failures (5xx, connection
+  errors, timeouts: exponential backoff with jitter) until the total wait would exceed
+  ``max_wait``; then it raises ``ShopifyAPIError``. 401/403 raise ``ShopifyAuthError`` at
+  once. Other GraphQL ``errors`` raise; ``userErrors`` are data, for the caller to judge.
+- ``exchange_code`` / ``refresh_token`` / ``exchange_session_token`` /
+  ``migrate_to_expiring_token`` post to ``{SHOPIFY_BASE_URL}/admin/oauth/access_token``.
+  An authorization code is never retried (it is single use); a refresh is retried once,
+  on a connection error only.
+- ``ensure_webhook_subscriptions`` creates the shop-specific subscriptions that are missing.
+
+No access token, refresh token, code or client secret ever appears in a log line, an
+exception message or a repr.
+
+Note on retries: a GraphQL request that timed out may have been executed by Shopify. The
+client retries it anyway (reads are safe); mutations that must not run twice need to be
+idempotent in themselves or checked by the caller (``ensure_webhook_subscriptions`` treats
+"already been taken" as present for that reason).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import requests
+
+__all__ = [
+    "ShopifyAPIError",
+    "ShopifyAuthError",
+    "AdminClient",
+    "TokenGrant",
+    "TokenEndpointError",
+    "exchange_code",
+    "refresh_token",
+    "exchange_session_token",
+    "migrate_to_expiring_token",
+    "ensure_webhook_subscriptions",
+    "topic_enum",
+    "COMPLIANCE_TOPICS",
+]
+
+log = logging.getLogger(__name__)
+
+USER_AGENT = "Aftercare/0.1 (+https://github.com/aftercare; python-requests)"
+CONNECT_TIMEOUT = 3.05  # seconds; the read timeout is the caller's ``timeout``
+
+TOKEN_EXCHANGE_GRANT = "urn:ietf:params:oauth:grant-type:token-exchange"
+ID_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:id_token"
+OFFLINE_TOKEN_TYPE = "urn:shopify:params:oauth:token-type:offline-access-token"
+
+#: The mandatory compliance topics: declared in shopify.app.toml, never through the API (§1.6).
+COMPLIANCE_TOPICS = frozenset({"CUSTOMERS_DATA_REQUEST", "CUSTOMERS_REDACT", "SHOP_REDACT"})
+
+
+# ============================================================================ errors
+
+
+class ShopifyAPIError(Exception):
+    """The Admin API call failed. ``status`` is the HTTP status (None if no answer);
+    ``errors`` the GraphQL error objects or messages. str() never contains the token."""
+
+    def __init__(self, message: str, *, status: int | None = None, errors: list | None = None):
+        super().__init__(message)
+        self.status = status
+        self.errors = list(errors or [])
+
+
+class ShopifyAuthError(ShopifyAPIError):
+    """401/403: the access token is invalid, expired or revoked. Callers may refresh once."""
+
+
+class TokenEndpointError(Exception):
+    """The OAuth token endpoint failed. ``status`` is the HTTP status (None if unreachable),
+    ``error`` the OAuth error code it answered (e.g. ``invalid_request``,
+    ``invalid_subject_token``) if any. The message never contains a secret, code or token."""
+
+    def __init__(self, message: str, *, status: int | None = None, error: str | None = None):
+        super().__init__(message)
+        self.status = status
+        self.error = error
+
+
+# ============================================================================ GraphQL client
+
+
+class _Retry(Exception):
+    """Internal: the attempt failed in a way worth waiting out."""
+
+    def __init__(self, reason: str, delay: float | None, status: int | None = None):
+        super().__init__(reason)
+        self.reason = reason
+        self.delay = delay  # None → exponential backoff
+        self.status = status
+
+
+class AdminClient:
+    """One shop's GraphQL Admin API. Use as a context manager (or call close()) when the
+    client created its own ``requests.Session``. Not for sharing between threads (a
+    ``requests.Session`` is not thread-safe): one client per thread or per job."""
+
+    #: Smallest wait after a THROTTLED answer, and after a 429 (whatever its Retry-After), seconds.
+    throttle_floor = 0.25
+    retry_after_floor = 0.05
+    #: Exponential backoff for transient failures: base * 2**n, capped, with jitter.
+    backoff_base = 0.25
+    backoff_cap = 8.0
+
+    def __init__(self, shop_domain: str, access_token: str, *, base_url_template: str, api_version: str,
+                 session: requests.Session | None = None, timeout: float = 10.0, max_wait: float = 60.0,
+                 sleep: Callable[[float], Any] = time.sleep):
+        self.shop_domain = shop_domain
+        self._token = access_token
+        self.api_version = api_version
+        self.url = f"{base_url_template.format(shop=shop_domain).rstrip('/')}/admin/api/{api_version}/graphql.json"
+        self._own_session = session is None
+        self.session = session if session is not None else requests.Session()
+        self.timeout = timeout
+        self.max_wait = max_wait
+        self.sleep = sleep
+        #: ``extensions.cost`` of the last successful answer (for callers that pace themselves).
+        self.last_cost: dict | None = None
+
+    def __repr__(self) -> str:
+        return f"<AdminClient {self.shop_domain} {self.api_version}>"
+
+    def close(self) -> None:
+        if self._own_session:
+            self.session.close()
+
+    def __enter__(self) -> AdminClient:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ public
+
+    def graphql(self, query: str, variables: dict | None = None) -> dict:
+        """Run one query or mutation and return its ``data``."""
+        payload = {"query": query, "variables": variables or {}}
+        headers = {
+            "X-Shopify-Access-Token": self._token,
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+            "User-Agent": USER_AGENT,
+        }
+        waited = 0.0
+        failures = 0
+        while True:
+            started = time.monotonic()
+            try:
+                return self._attempt(payload, headers)
+            except _Retry as retry:
+                waited += time.monotonic() - started  # time lost to e.g. a timeout counts too
+                delay = retry.delay if retry.delay is not None else self._backoff(failures)
+                failures += 1
+                if waited + delay > self.max_wait:
+                    raise self._error(
+                        f"Shopify {retry.reason} for {self.shop_domain}; gave up after waiting {waited:.2f}s "
+                        f"(max_wait {self.max_wait:g}s)", status=retry.status) from None
+                log.warning("Shopify %s for %s; retrying in %.2fs", retry.reason, self.shop_domain, delay)
+                self.sleep(delay)
+                waited += delay
+
+    def paginate(self, query: str, variables: dict, connection_path: list[str]) -> Iterator[dict]:
+        """Yield every node of a connection, page by page.
+
+        The query must declare ``$after: String`` and pass it to the connection, and select
+        ``pageInfo { hasNextPage endCursor }`` plus ``nodes { … }`` or ``edges { node { … } }``.
+        ``connection_path`` is the keys from ``data`` to the connection, e.g. ``["orders"]``.
+        """
+        variables = dict(variables or {})
+        after = variables.pop("after", None)
+        seen_cursors: set[str] = set()
+        while True:
+            data = self.graphql(query, {**variables, "after": after})
+            conn: Any = data
+            for key in connection_path:
+                conn = conn.get(key) if isinstance(conn, dict) else None
+            if not isinstance(conn, dict):
+                raise ShopifyAPIError(f"no connection at {'.'.join(connection_path)} in Shopify's answer")
+            if "nodes" in conn:
+                nodes = conn["nodes"] or []
+            else:
+                nodes = [edge["node"] for edge in conn.get("edges") or []]
+            yield from nodes
+            page = conn.get("pageInfo") or {}
+            if not page.get("hasNextPage"):
+                return
+            after = page.get("endCursor")
+            if not after or after in seen_cursors:
+                raise ShopifyAPIError(f"Shopify said {'.'.join(connection_path)} has a next page "
+                                      "but gave no new endCursor")
+            seen_cursors.add(after)
+
+    # ------------------------------------------------------------------ internals
+
+    def _attempt(self, payload: dict, headers: dict) -> dict:
+        try:
+            resp = self.session.post(self.url, json=payload, headers=headers,
+                                     timeout=(min(CONNECT_TIMEOUT, self.timeout), self.timeout), allow_redirects=False)
+        except requests.Timeout:  # ConnectTimeout and ReadTimeout
+            raise _Retry(f"did not answer within {self.timeout:g}s", None) from None
+        except requests.ConnectionError:
+            raise _Retry("could not be reached (connection error)", None) from None
+        except requests.RequestException as exc:
+            raise self._error(f"request to Shopify failed for {self.shop_domain}: {type(exc).__name__}") from None
+
+        status = resp.status_code
+        try:
+            if status in (401, 403):
+                raise ShopifyAuthError(self._scrub(
+                    f"Shopify refused the access token for {self.shop_domain} ({status}): {self._body_errors(resp)}"),
+                    status=status, errors=self._error_list(resp))
+            if status == 429:
+                retry_after = self._retry_after(resp)
+                if retry_after is not None:
+                    retry_after = max(self.retry_after_floor, retry_after)
+                raise _Retry("throttled the request (429)", retry_after, status=429)
+            if status >= 500:
+                raise _Retry(f"answered {status}", None, status=status)
+            if status != 200:
+                raise self._error(f"Shopify answered {status} for {self.shop_domain}: {self._body_errors(resp)}",
+                                  status=status, errors=self._error_list(resp))
+            try:
+                body = resp.json()
+            except ValueError:
+                raise self._error(f"invalid JSON from Shopify for {self.shop_domain} "
+                                  f"({resp.headers.get('Content-Type', 'no content type')}, {len(resp.content)} bytes)",
+                                  status=status) from None
+        finally:
+            resp.close()
+        if not isinstance(body, dict):
+            raise self._error(f"invalid JSON from Shopify for {self.shop_domain}: not an object", status=status)
+
+        cost = (body.get("extensions") or {}).get("cost")
+        errors = body.get("errors")
+        if errors:
+            error_list = errors if isinstance(errors, list) else [errors]
+            if any(isinstance(e, dict) and (e.get("extensions") or {}).get("code") == "THROTTLED" for e in error_list):
+                raise _Retry("throttled the query (THROTTLED)", self._throttle_delay(cost), status=status)
+            raise self._error(f"Shopify GraphQL errors for {self.shop_domain}: {'; '.join(_messages(errors))}",
+                              status=status, errors=error_list)
+        if cost is not None:
+            self.last_cost = cost
+        data = body.get("data")
+        if not isinstance(data, dict):
+            raise self._error(f"Shopify answered without data for {self.shop_domain}", status=status)
+        return data
+
+    def _throttle_delay(self, cost: dict | None) -> float | None:
+        """(requested − available) / restoreRate, at least ``throttle_floor``; None if unknown."""
+        if not isinstance(cost, dict):
+            return None
+        bucket = cost.get("throttleStatus") or {}
+        try:
+            requested = float(cost.get("requestedQueryCost") or 0)
+            available = float(bucket["currentlyAvailable"])
+            rate = float(bucket["restoreRate"])
+            maximum = float(bucket.get("maximumAvailable") or 0)
+        except (KeyError, TypeError, ValueError):
+            return None
+        if maximum and requested > maximum:
+            raise self._error(f"query cost {requested:g} exceeds Shopify's bucket of {maximum:g} "
+                              f"for {self.shop_domain}; ask for fewer items per page")
+        if rate <= 0:
+            return None
+        return max(self.throttle_floor, (requested - available) / rate)
+
+    @staticmethod
+    def _retry_after(resp: requests.Response) -> float | None:
+        value = resp.headers.get("Retry-After")
+        if not value:
+            return None
+        try:
+            return max(0.0, float(value))
+        except ValueError:
+            pass
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=timezone.utc)
+        return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+
+    def _backoff(self, failures: int) -> float:
+        delay = min(self.backoff_cap, self.backoff_base * (2 ** failures))
+        return delay / 2 + random.uniform(0, delay / 2)
+
+    def _scrub(self, text: str) -> str:
+        return text.replace(self._token, "[access token]") if self._token else text
+
+    def _error(self, message: str, *, status: int | None = None, errors: list | None = None) -> ShopifyAPIError:
+        return ShopifyAPIError(self._scrub(message), status=status, errors=errors)
+
+    @staticmethod
+    def _error_list(resp: requests.Response) -> list:
+        try:
+            errors = resp.json().get("errors")
+        except (ValueError, AttributeError):
+            return []
+        if errors is None:
+            return []
+        return errors if isinstance(errors, list) else [errors]
+
+    def _body_errors(self, resp: requests.Response) -> str:
+        try:
+            body = resp.json()
+        except ValueError:
+            return f"{len(resp.content)} bytes of {resp.headers.get('Content-Type', 'unknown content')}"
+        errors = body.get("errors") if isinstance(body, dict) else None
+        return "; ".join(_messages(errors))[:500] if errors else "no error message"
+
+
+def _messages(errors: Any) -> list[str]:
+    if isinstance(errors, str):
+        return [errors]
+    if isinstance(errors, dict):
+        if "message" in errors:
+            return [str(errors["message"])]
+        return [f"{k}: {v}" for k, v in errors.items()]
+    if isinstance(errors, list):
+        out = []
+        for e in errors:
+            out.extend(_messages(e))
+        return out
+    return [str(errors)]
+
+
+# ============================================================================ token endpoint
+
+
+@dataclass(frozen=True)
+class TokenGrant:
+    """What the token endpoint granted. Tokens are kept out of repr()."""
+
+    access_token: str = field(repr=False)
+    scope: str
+    expires_at: datetime | None
+    refresh_token: str | None = field(repr=False)
+    refresh_token_expires_at: datetime | None
+
+    @property
+    def scopes(self) -> frozenset[str]:
+        return frozenset(s.strip() for s in self.scope.split(",") if s.strip())
+
+    @property
+    def expiring(self) -> bool:
+        return self.expires_at is not None
+
+
+def _token_url(shop: str, base_url_template: str) -> str:
+    return f"{base_url_template.format(shop=shop).rstrip('/')}/admin/oauth/access_token"
+
+
+def _post_token(shop: str, body: dict, *, base_url_template: str, timeout: float, what: str,
+                retry_connection_error: bool = False) -> TokenGrant:
+    url = _token_url(shop, base_url_template)
+    requested_at = datetime.now(timezone.utc)
+    attempts = 2 if retry_connection_error else 1
+    for attempt in range(attempts):
+        try:
+            resp = requests.post(url, json=body, headers={"Accept": "application/json", "User-Agent": USER_AGENT},
+                                 timeout=(min(CONNECT_TIMEOUT, timeout), timeout), allow_redirects=False)
+            break
+        except requests.ConnectionError:  # includes ConnectTimeout: nothing reached Shopify
+            if attempt + 1 < attempts:
+                log.warning("token endpoint unreachable for %s; retrying once", shop)
+                continue
+            raise TokenEndpointError(f"token endpoint unreachable for {shop}") from None
+        except requests.Timeout:  # ReadTimeout: Shopify may have used the grant, so no retry
+            raise TokenEndpointError(f"token endpoint did not answer within {timeout:g}s for {shop}") from None
+        except requests.RequestException as exc:
+            raise TokenEndpointError(f"token endpoint request failed for {shop}: {type(exc).__name__}") from None
+
+    with resp:
+        status = resp.status_code
+        try:
+            answer = resp.json()
+        except ValueError:
+            answer = None
+    if status == 200:
+        if not isinstance(answer, dict):
+            raise TokenEndpointError(f"token endpoint answered invalid JSON for {shop}", status=status)
+        if not isinstance(answer.get("access_token"), str) or not answer["access_token"]:
+            raise TokenEndpointError(f"token endpoint answered without an access_token for {shop}", status=status)
+        return _grant(answer, requested_at)
+    error = answer.get("error") if isinstance(answer, dict) and isinstance(answer.get("error"), str) else None
+    if status in (401, 403):
+        raise TokenEndpointError(f"token endpoint rejected the app's client credentials for {shop} "
+                                 f"(answered {status}{': ' + error if error else ''})", status=status, error=error)
+    if 400 <= status < 500 and error:
+        raise TokenEndpointError(f"token endpoint rejected the {what}: {error}", status=status, error=error)
+    raise TokenEndpointError(f"token endpoint answered {status} for {shop}", status=status, error=error)
+
+
+def _grant(answer: dict, requested_at: datetime) -> TokenGrant:
+    def at(seconds_key: str) -> datetime | None:
+        value = answer.get(seconds_key)
+        if value in (None, ""):
+            return None
+        try:
+            return requested_at + timedelta(seconds=int(value))
+        except (TypeError, ValueError):
+            raise TokenEndpointError(f"token endpoint answered an invalid {seconds_key}") from None
+
+    refresh = answer.get("refresh_token")
+    return TokenGrant(
+        access_token=answer["access_token"],
+        scope=str(answer.get("scope") or ""),
+        expires_at=at("expires_in"),
+        refresh_token=refresh if isinstance(refresh, str) and refresh else None,
+        refresh_token_expires_at=at("refresh_token_expires_in"),
+    )
+
+
+def exchange_code(shop: str, code: str, *, api_key: str, api_secret: str, base_url_template: str,
+                  timeout: float = 10, expiring: bool = True) -> TokenGrant:
+    """Authorization code grant, step 4 (§3.5). Never retried: a code is single use."""
+    body = {"client_id": api_key, "client_secret": api_secret, "code": code, "expiring": "1" if expiring else "0"}
+    return _post_token(shop, body, base_url_template=base_url_template, timeout=timeout, what="code")
+
+
+def refresh_token(shop: str, refresh_token: str, *, api_key: str, api_secret: str, base_url_template: str,
+                  timeout: float = 10) -> TokenGrant:
+    """A new access token and a new refresh token (§3.5); the old refresh token dies.
+    Retried once on a connection error only (the request never reached Shopify)."""
+    body = {"client_id": api_key, "client_secret": api_secret, "grant_type": "refresh_token",
+            "refresh_token": refresh_token}
+    return _post_token(shop, body, base_url_template=base_url_template, timeout=timeout, what="refresh token",
+                       retry_connection_error=True)
+
+
+def exchange_session_token(shop: str, session_token: str, *, api_key: str, api_secret: str, base_url_template: str,
+                           timeout: float = 10, expiring: bool = True) -> TokenGrant:
+    """Token exchange (§3.6): an App Bridge session token for an offline access token.
+    ``shop`` must come from the verified token's ``dest`` claim."""
+    body = {
+        "client_id": api_key,
+        "client_secret": api_secret,
+        "grant_type": TOKEN_EXCHANGE_GRANT,
+        "subject_token": session_token,
+        "subject_token_type": ID_TOKEN_TYPE,
+        "requested_token_type": OFFLINE_TOKEN_TYPE,
+        "expiring": "1" if expiring else "0",
+    }
+    return _post_token(shop, body, base_url_template=base_url_template, timeout=timeout, what="session token")
+
+
+def migrate_to_expiring_token(shop: str, access_token: str, *, api_key: str, api_secret: str, base_url_template: str,
+                              timeout: float = 10) -> TokenGrant:
+    """Swap a non-expiring offline token for an expiring one (§3.5). Irreversible: the old
+    token is revoked by Shopify, so the caller must store the new grant at once."""
+    body = {
+        "client_id": api_key,
+        "client_secret": api_secret,
+        "grant_type": TOKEN_EXCHANGE_GRANT,
+        "subject_token": access_token,
+        "subject_token_type": OFFLINE_TOKEN_TYPE,
+        "requested_token_type": OFFLINE_TOKEN_TYPE,
+        "expiring": "1",
+    }
+    return _post_token(shop, body, base_url_template=base_url_template, timeout=timeout, what="offline token")
+
+
+# ============================================================================ webhook subscriptions
+
+_LIST_SUBSCRIPTIONS = """
+query AftercareWebhookSubscriptions($first: Int!, $after: String) {
+  webhookSubscriptions(first: $first, after: $after) {
+    nodes { id topic endpoint { __typename ... on WebhookHttpEndpoint { callbackUrl } } }
+    pageInfo { hasNextPage endCursor }
+  }
+}
+"""
+
+_CREATE_SUBSCRIPTION = """
+mutation AftercareWebhookSubscriptionCreate(
+  $topic: WebhookSubscriptionTopic!, $webhookSubscription: WebhookSubscriptionInput!
+) {
+  webhookSubscriptionCreate(topic: $topic, webhookSubscription: $webhookSubscription) {
+    webhookSubscription { id topic }
+    userErrors { field message }
+  }
+}
+"""
+
+
+def topic_enum(topic: str) -> str:
+    """``orders/create`` → ``ORDERS_CREATE`` (an enum-form topic is returned as is)."""
+    return topic.strip().replace("/", "_").upper()
+
+
+def ensure_webhook_subscriptions(client: AdminClient, callback_url: str, topics: Iterable[str]) -> list[str]:
+    """Create the subscriptions of ``topics`` to ``callback_url`` that the shop lacks.
+
+    Returns the topics created, in the form given. Compliance topics are skipped (they live
+    in shopify.app.toml only). A subscription of the same topic to another address is left
+    alone. ``userErrors`` raise ShopifyAPIError, except "already been taken" (a retried
+    request may have created it), which counts as present.
+    """
+    wanted: dict[str, str] = {}
+    for topic in topics:
+        enum = topic_enum(topic)
+        if enum in COMPLIANCE_TOPICS:
+            log.info("skipping compliance topic %s: declared in shopify.app.toml, not through the API", topic)
+            continue
+        wanted.setdefault(enum, topic)
+    if not wanted:
+        return []
+    existing = set()
+    for node in client.paginate(_LIST_SUBSCRIPTIONS, {"first": 100}, ["webhookSubscriptions"]):
+        endpoint = node.get("endpoint") or {}
+        existing.add((node.get("topic"), endpoint.get("callbackUrl") or node.get("uri") or node.get("callbackUrl")))
+    created = []
+    for enum, topic in wanted.items():
+        if (enum, callback_url) in existing:
+            continue
+        data = client.graphql(_CREATE_SUBSCRIPTION, {
+            "topic": enum,
+            "webhookSubscription": {"callbackUrl": callback_url, "format": "JSON"},
+        })
+        result = data.get("webhookSubscriptionCreate") or {}
+        user_errors = result.get("userErrors") or []
+        if user_errors:
+            messages = [str(e.get("message", e)) if isinstance(e, dict) else str(e) for e in user_errors]
+            if all("already been taken" in m for m in messages):
+                log.info("webhook subscription %s for %s already exists", topic, client.shop_domain)
+                continue
+            raise ShopifyAPIError(f"could not subscribe {client.shop_domain} to {topic}: {'; '.join(messages)}",
+                                  errors=user_errors)
+        log.info("subscribed %s to %s", client.shop_domain, topic)
+        created.append(topic)
+    return created
