@@ -114,6 +114,38 @@ def orders_show(domain: str, name: str):
     click.echo(json.dumps(orders.order_state(order), indent=2, ensure_ascii=False))
 
 
+# --- backfill -------------------------------------------------------------
+
+@cli.command("backfill")
+@click.option("--shop", "domain", required=True, help="Shop domain, e.g. example.myshopify.com")
+@click.option("--days", default=30, show_default=True, type=click.IntRange(1, 3650),
+              help="Import orders created in the last N days.")
+def backfill_command(domain: str, days: int):
+    """Import recent orders and fulfillments through the Admin API (resumable)."""
+    from . import backfill
+    from .shopify_api import ShopifyAPIError
+
+    shop = _shop(domain)
+    tty = sys.stderr.isatty()
+
+    def progress(done: int, total: int | None) -> None:
+        # On a terminal, one line redrawn in place; in a log, a line per page.
+        width = 30
+        filled = int(width * done / total) if total else 0
+        bar = f"[{'#' * filled}{'-' * (width - filled)}]" if total else ""
+        line = f"Importing orders of {shop.domain} {bar} {done}/{total if total is not None else '?'}"
+        click.echo(f"\r{line}" if tty else line, err=True, nl=not tty)
+
+    try:
+        imported = backfill.run(get_session(), shop, days, progress)
+    except (ShopifyAPIError, shops.NotInstalled) as exc:
+        raise click.ClickException(f"backfill stopped: {exc}. Run the same command again to resume.") from None
+    finally:
+        if tty:
+            click.echo(err=True)
+    click.echo(f"imported {imported} order(s) from {shop.domain}")
+
+
 # --- processes ------------------------------------------------------------
 
 @cli.command("worker")

@@ -18,7 +18,7 @@ Endpoints (everything else answers 404 ``{"errors": "Not Found"}``):
 - ``POST /shops/<shop>/admin/api/<version>/graphql.json``: needs a live
   ``X-Shopify-Access-Token`` for that shop (else 401). Root fields (matched by name in a
   small GraphQL reader, not a real engine; the whole node is returned whatever the
-  selection): ``shop``, ``orders(first, after, query, sortKey, reverse)``, ``order(id)``,
+  selection): ``shop``, ``orders(first, after, query, sortKey, reverse)``, ``ordersCount(query)``, ``order(id)``,
   ``webhookSubscriptions(first, after, topics)``, ``webhookSubscriptionCreate(topic,
   webhookSubscription)``, ``webhookSubscriptionDelete(id)``. Every GraphQL answer carries
   ``extensions.cost`` with a ``throttleStatus`` from a per-shop leaky bucket (reported
@@ -110,7 +110,7 @@ WEBHOOK_TOPICS = frozenset(
     PRODUCTS_CREATE PRODUCTS_UPDATE PRODUCTS_DELETE""".split()
 )
 
-_QUERY_FIELDS = {"shop", "orders", "order", "webhookSubscriptions"}
+_QUERY_FIELDS = {"shop", "orders", "ordersCount", "order", "webhookSubscriptions"}
 _MUTATION_FIELDS = {"webhookSubscriptionCreate", "webhookSubscriptionDelete"}
 _VERSION = re.compile(r"^(\d{4}-(01|04|07|10)|unstable)$")
 
@@ -1264,6 +1264,9 @@ class FakeShopify:
                     return (_gid_number(o["id"]),)
             items = [o for o in state.orders.values() if _order_matches(o, f.args.get("query"))]
             return copy.deepcopy(_connection(items, key, f.args, bool(f.args.get("reverse"))))
+        if f.name == "ordersCount":
+            count = sum(1 for o in state.orders.values() if _order_matches(o, f.args.get("query")))
+            return {"count": count, "precision": "EXACT"}
         if f.name == "webhookSubscriptions":
             topics = f.args.get("topics")
             uri = f.args.get("uri") or f.args.get("callbackUrl")
