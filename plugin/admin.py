@@ -49,12 +49,8 @@ def launch():
     if shop is None or not shops.has_usable_token(shop):
         if not id_token:
             return redirect(f"/auth/install?{request.query_string.decode()}")
-        config = current_app.config
         try:
-            grant = shopify_api.exchange_session_token(
-                domain, id_token, api_key=config["SHOPIFY_API_KEY"], api_secret=config["SHOPIFY_API_SECRET"],
-                base_url_template=config["SHOPIFY_BASE_URL"], timeout=config["SHOPIFY_TIMEOUT"],
-            )
+            grant = shopify_api.exchange_session_token(domain, id_token, **shops.token_endpoint())
         except TokenEndpointError as exc:
             log.warning("token exchange for %s failed: %s", domain, exc)
             return refuse(502, "Shopify did not grant access", f"Token exchange failed ({exc}). Reload the app.")

@@ -112,15 +112,11 @@ def callback():
     if shop is not None and shop.install_nonce is not None and secrets.compare_digest(shop.install_nonce, state):
         return refuse(403, "Install already completed", "This install link was already used.")
 
-    config = current_app.config
     code = request.args.get("code", "")
     if not code:
         return refuse(400, "Missing authorization code", "Shopify's callback carried no code. Start the install again.")
     try:
-        grant = shopify_api.exchange_code(
-            domain, code, api_key=config["SHOPIFY_API_KEY"], api_secret=config["SHOPIFY_API_SECRET"],
-            base_url_template=config["SHOPIFY_BASE_URL"], timeout=config["SHOPIFY_TIMEOUT"],
-        )
+        grant = shopify_api.exchange_code(domain, code, **shops.token_endpoint())
     except TokenEndpointError as exc:
         log.warning("install of %s: token exchange failed: %s", domain, exc)
         return refuse(502, "Shopify did not grant access",

@@ -24,6 +24,17 @@ class NotInstalled(Exception):
     """The shop has no usable Admin API token: uninstalled, or never installed."""
 
 
+def token_endpoint() -> dict:
+    """The app's credentials and settings for calls to Shopify's token endpoint."""
+    config = current_app.config
+    return {
+        "api_key": config["SHOPIFY_API_KEY"],
+        "api_secret": config["SHOPIFY_API_SECRET"],
+        "base_url_template": config["SHOPIFY_BASE_URL"],
+        "timeout": config["SHOPIFY_TIMEOUT"],
+    }
+
+
 def by_domain(session: Session, domain: str) -> Shop | None:
     return session.scalar(select(Shop).where(Shop.domain == domain))
 
@@ -85,14 +96,8 @@ def usable_token(session: Session, shop: Shop, *, force_refresh: bool = False) -
         if force_refresh or _expiring(shop):
             if shop.refresh_token is None:
                 raise NotInstalled(f"{shop.domain}: access token expired and no refresh token; reinstall the app")
-            config = current_app.config
             grant = shopify_api.refresh_token(
-                shop.domain,
-                crypto.decrypt(config["SECRET_KEY"], shop.refresh_token),
-                api_key=config["SHOPIFY_API_KEY"],
-                api_secret=config["SHOPIFY_API_SECRET"],
-                base_url_template=config["SHOPIFY_BASE_URL"],
-                timeout=config["SHOPIFY_TIMEOUT"],
+                shop.domain, crypto.decrypt(current_app.config["SECRET_KEY"], shop.refresh_token), **token_endpoint()
             )
             store_grant(shop, grant)
             log.info("refreshed the access token of %s", shop.domain)
