@@ -1,0 +1,290 @@
+"""`aftercare demo`: the real command in a subprocess, and its pages in-process."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+import requests
+
+from plugin import create_app, demo, migrate, orders, shops
+from plugin.db import engine, worker_session
+from plugin.signatures import verify_webhook
+from webhooks import payloads
+
+from ..conftest import environ, fresh_database
+
+AFTERCARE = Path(sys.executable).parent / "aftercare"
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="signals as on POSIX")
+
+
+# --------------------------------------------------------------------------- the command
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def demo_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = dict(os.environ)
+    for name in ("SHOPIFY_API_KEY", "SHOPIFY_API_SECRET", "AFTERCARE_APP_URL"):
+        env.pop(name, None)  # the demo's own defaults, as for a first-time user
+    env.update({
+        "AFTERCARE_DATABASE_URL": f"sqlite:///{tmp_path / 'demo.db'}",
+        "AFTERCARE_SECRET_KEY": "demo-test-secret-key",
+        "PYTHONIOENCODING": "utf-8",
+        **extra,
+    })
+    return env
+
+
+class Demo:
+    """`aftercare demo` as a subprocess, its output collected as it comes."""
+
+    def __init__(self, port: int, env: dict[str, str], cwd: Path):
+        self.port = port
+        self.base = f"http://127.0.0.1:{port}"
+        self.lines: list[str] = []
+        self.proc = subprocess.Popen(
+            [str(AFTERCARE), "demo", "--port", str(port), "--step-seconds", "0.05"],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            env=env, cwd=cwd, text=True, encoding="utf-8",
+        )
+        # Read continuously: a full pipe would block the demo.
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self):
+        for line in self.proc.stdout:
+            self.lines.append(line)
+
+    @property
+    def output(self) -> str:
+        return "".join(self.lines)
+
+    def wait_for_final_states(self, http: requests.Session, timeout: float = 30) -> list[dict]:
+        deadline = time.monotonic() + timeout
+        states: list[dict] = []
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                pytest.fail(f"demo exited early with {self.proc.returncode}:\n{self.output}")
+            try:
+                states = http.get(f"{self.base}/demo/orders.json", timeout=5).json()
+            except requests.ConnectionError:
+                states = []
+            if "Demo scenario finished" in self.output and is_final(states):
+                return states
+            time.sleep(0.1)
+        pytest.fail(f"demo did not reach its final states in {timeout}s; last: {summary(states)}\n{self.output}")
+
+    def interrupt(self) -> int:
+        self.proc.send_signal(signal.SIGINT)
+        code = self.proc.wait(timeout=15)
+        self.reader.join(timeout=5)
+        return code
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+        self.reader.join(timeout=5)
+        self.proc.stdout.close()
+
+
+def by_name(states: list[dict]) -> dict[str, dict]:
+    return {s["name"]: s for s in states}
+
+
+def shipment(state: dict) -> str | None:
+    return state["fulfillments"][0]["shipment_status"] if state["fulfillments"] else None
+
+
+def is_final(states: list[dict]) -> bool:
+    o = by_name(states)
+    if set(o) != {"#1001", "#1002", "#1003", "#1004", "#1005"}:
+        return False
+    return (
+        shipment(o["#1001"]) == "delivered"
+        and shipment(o["#1002"]) == "delayed"
+        and shipment(o["#1003"]) == "failure"
+        and o["#1004"]["fulfillments"] == []
+        and o["#1005"]["cancelled_at"] is not None
+    )
+
+
+def summary(states: list[dict]) -> list:
+    """What must be identical from one run to the next (timestamps aside)."""
+    return [
+        (s["name"], s["customer_first_name"], s["financial_status"], s["cancelled_at"] is not None,
+         [(li["title"], li["quantity"]) for li in s["line_items"]],
+         [(f["tracking_company"], f["tracking_numbers"], f["shipment_status"], [e["status"] for e in f["events"]])
+          for f in s["fulfillments"]])
+        for s in states
+    ]
+
+
+def test_demo_runs_the_lifecycle_over_http_stops_on_ctrl_c_and_runs_again(tmp_path):
+    port = free_port()
+    env = demo_env(tmp_path)
+    runs = []
+    with requests.Session() as http:
+        for run in (1, 2):
+            d = Demo(port, env, tmp_path)
+            try:
+                states = d.wait_for_final_states(http)
+                assert len(states) == 5, summary(states)  # no duplicates on the second run either
+                assert [s["name"] for s in states] == ["#1005", "#1004", "#1003", "#1002", "#1001"]  # newest first
+                o = by_name(states)
+                kenta = o["#1002"]
+                assert kenta["customer_first_name"] == "健太"
+                delayed = kenta["fulfillments"][0]["events"][-1]
+                assert (delayed["status"], delayed["source"]) == ("delayed", "carrier")
+                assert delayed["message"]
+                assert [e["status"] for e in o["#1003"]["fulfillments"][0]["events"]] == [
+                    "attempted_delivery", "failure"]
+                ups = o["#1001"]["fulfillments"][0]
+                assert ups["tracking_company"] == "UPS" and ups["tracking_numbers"] and ups["tracking_urls"]
+                assert ups["delivered_at"] is not None
+                assert [e["status"] for e in ups["events"]] == ["in_transit", "out_for_delivery", "delivered"]
+                assert o["#1001"]["financial_status"] == "paid"
+
+                page = http.get(f"{d.base}/demo", timeout=5)
+                assert page.status_code == 200
+                assert page.headers["Content-Type"].startswith("text/html")
+                assert "Tea &amp; Biscuits Gift Set" in page.text
+                assert "Tea & Biscuits" not in page.text
+                assert "健太" in page.text
+                assert '<meta http-equiv="refresh" content="3">' in page.text
+                assert http.get(f"{d.base}/healthz", timeout=5).status_code == 200
+
+                code = d.interrupt()
+                out = d.output
+                assert code == 0, out
+                assert "Stopped." in out
+                assert "Traceback" not in out
+                assert f"Aftercare demo running on http://127.0.0.1:{port}" in out
+                assert f"http://127.0.0.1:{port}/demo" in out
+                assert "#1001 out for delivery" in out
+                assert out.index("Demo scenario finished") < out.index("Stopped.")
+                runs.append(summary(states))
+            finally:
+                d.close()
+    assert runs[0] == runs[1]
+
+
+def test_demo_says_in_one_line_that_the_port_is_taken(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [str(AFTERCARE), "demo", "--port", str(port)], env=demo_env(tmp_path), cwd=tmp_path,
+            capture_output=True, text=True, encoding="utf-8", timeout=30,
+        )
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr.strip() == f"aftercare: port {port} is in use; try --port {port + 1}"
+
+
+def test_demo_reports_a_configuration_error_in_one_line(tmp_path):
+    result = subprocess.run(
+        [str(AFTERCARE), "demo", "--port", str(free_port())],
+        env=demo_env(tmp_path, AFTERCARE_DATABASE_URL="mysql://u:p@localhost/db"), cwd=tmp_path,
+        capture_output=True, text=True, encoding="utf-8", timeout=30,
+    )
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1
+    assert "AFTERCARE_DATABASE_URL" in result.stderr and "Traceback" not in result.stderr
+
+
+# --------------------------------------------------------------------------- the scenario
+
+def test_scenario_timestamps_only_move_forward_and_are_in_the_past():
+    now = datetime(2026, 11, 5, 12, 0, tzinfo=timezone.utc)
+    steps = demo.scenario(now)
+    assert 15 <= len(steps) <= 20
+    seen: dict[tuple[str, int], datetime] = {}
+    for step in steps:
+        for topic, body in step.deliveries:
+            kind = "fulfillment" if topic.startswith("fulfillments/") else topic.split("/")[0]
+            if kind == "fulfillment_events":
+                continue
+            updated = datetime.fromisoformat(body["updated_at"])
+            assert updated <= now
+            key = (kind, body["id"])
+            assert key not in seen or updated > seen[key], (step.label, topic)
+            seen[key] = updated
+        # every body parses as its topic promises
+        for topic, body in step.deliveries:
+            parse = {"orders": payloads.order, "fulfillments": payloads.fulfillment,
+                     "fulfillment_events": payloads.tracking_event}[topic.split("/")[0]]
+            parse(body)
+
+
+def test_webhook_headers_are_signed_like_shopify():
+    body = '{"id": 1, "title": "Tea & Biscuits — 健太"}'.encode()
+    headers = demo.webhook_headers("orders/create", body, "a-secret", "2026-07")
+    assert verify_webhook(body, headers["X-Shopify-Hmac-Sha256"], ["a-secret"])
+    assert headers["X-Shopify-Shop-Domain"] == demo.DEMO_SHOP
+    assert headers["X-Shopify-Webhook-Id"] != demo.webhook_headers("orders/create", body, "a-secret", "2026-07")[
+        "X-Shopify-Webhook-Id"]
+    for name in ("X-Shopify-Topic", "X-Shopify-Event-Id", "X-Shopify-Triggered-At", "X-Shopify-API-Version"):
+        assert headers[name]
+
+
+# --------------------------------------------------------------------------- the pages
+
+@pytest.fixture
+def demo_app(backend, tmp_path):
+    with fresh_database(backend, tmp_path) as url:
+        app = create_app({"TESTING": True, "DEMO": True}, environ=environ(url),
+                         instance_path=str(tmp_path / "instance"))
+        migrate.upgrade(app)
+        try:
+            yield app
+        finally:
+            engine(app).dispose()
+
+
+def _add_order(app, domain: str, body: dict, fulfillment: dict | None = None) -> None:
+    with app.app_context(), worker_session(app) as session, session.begin():
+        shop = shops.by_domain(session, domain) or shops.install(session, domain, shops.static_grant("t"))
+        session.flush()
+        orders.apply_order(session, shop.id, payloads.order(body))
+        if fulfillment:
+            orders.apply_fulfillment(session, shop.id, payloads.fulfillment(fulfillment))
+
+
+def test_demo_page_escapes_markup_and_shows_only_the_demo_shop(demo_app):
+    client = demo_app.test_client()
+    assert "No orders yet" in client.get("/demo").text
+    assert client.get("/demo/orders.json").json == []
+
+    t = datetime(2026, 11, 1, 10, 0, tzinfo=timezone.utc)
+    body = demo.order_body(demo.MAYA, created_at=t, updated_at=t)
+    body["customer"]["first_name"] = "<script>alert(1)</script>"
+    body["line_items"][0]["title"] = "<b>Bold</b> & Co"
+    ship = demo.fulfillment_body(demo.MAYA, demo.Carrier("Evil <Post>", "X1", "javascript:alert(1)"),
+                                 created_at=t, updated_at=t, shipment_status="in_transit")
+    _add_order(demo_app, demo.DEMO_SHOP, body, ship)
+    other = demo.order_body(demo.AMARA, created_at=t, updated_at=t)
+    other["email"] = "someone@other-shop.example"
+    _add_order(demo_app, "other-shop.myshopify.com", other)
+
+    html = client.get("/demo").text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script>" not in html
+    assert "&lt;b&gt;Bold&lt;/b&gt; &amp; Co" in html
+    assert "Evil &lt;Post&gt;" in html
+    assert "javascript:" not in html  # a tracking URL that is not http(s) is shown as text, never linked
+    assert "X1" in html
+    assert "someone@other-shop.example" not in html and "#1004" not in html
+    assert [o["name"] for o in client.get("/demo/orders.json").json] == ["#1001"]
