@@ -153,11 +153,29 @@ def backfill_command(domain: str, days: int):
 @click.option("--poll", default=1.0, show_default=True, help="Seconds between polls when idle.")
 def worker_command(once: bool, poll: float):
     """Process webhook deliveries (and, later, notifications) as they fall due."""
+    app = current_app._get_current_object()
+    if once:
+        click.echo(f"worker processed {worker.run(app, once=True)} item(s)")
+        return
+    # The loop runs in a thread; this one only waits, so Ctrl-C or SIGTERM
+    # (turned into KeyboardInterrupt) never lands inside the loop's own locks.
     stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
-    done = worker.run(current_app._get_current_object(), once=once, poll_seconds=poll, stop=stop)
-    click.echo(f"worker stopped after {done} item(s)")
+    done = []
+    loop = threading.Thread(target=lambda: done.append(worker.run(app, poll_seconds=poll, stop=stop)), name="worker")
+    signal.signal(signal.SIGTERM, _raise_interrupt)
+    loop.start()
+    try:
+        while loop.is_alive():
+            loop.join(0.5)
+    except KeyboardInterrupt:
+        click.echo("stopping: finishing the item in hand", err=True)
+        stop.set()
+        loop.join()
+    click.echo(f"worker stopped after {sum(done)} item(s)")
+
+
+def _raise_interrupt(_signum, _frame):
+    raise KeyboardInterrupt
 
 
 @cli.command("serve")

@@ -58,6 +58,9 @@ def init_app(app: Flask) -> None:
             engine.execution_options(**{_IMMEDIATE: True}), expire_on_commit=False
         ),
     }
+    # Per request, and per app context (commands): a request inside an app
+    # context that is already pushed (tests, nested contexts) shares its `g`.
+    app.teardown_request(_close_session)
     app.teardown_appcontext(_close_session)
 
 

@@ -8,11 +8,20 @@ returns how many items it handled. Run as many workers as the load needs.
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import threading
+import time
 
 from flask import Flask
+from sqlalchemy import delete
+
+from .db import worker_session
+from .models import WorkerHeartbeat, utcnow
 
 log = logging.getLogger(__name__)
+
+HEARTBEAT_SECONDS = 5.0
 
 
 def run(app: Flask, *, once: bool = False, poll_seconds: float = 1.0,
@@ -21,9 +30,14 @@ def run(app: Flask, *, once: bool = False, poll_seconds: float = 1.0,
     Returns the number of items processed."""
     stop = stop or threading.Event()
     jobs = app.extensions["aftercare.worker_jobs"]
+    name = f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
     total = 0
+    last_beat = 0.0
     while not stop.is_set():
         try:
+            if time.monotonic() - last_beat >= HEARTBEAT_SECONDS:
+                _beat(app, name)
+                last_beat = time.monotonic()
             done = sum(job(app) for job in jobs)
         except Exception:
             if once:
@@ -37,4 +51,20 @@ def run(app: Flask, *, once: bool = False, poll_seconds: float = 1.0,
             if once:
                 break
             stop.wait(poll_seconds)
+    _forget(app, name)
     return total
+
+
+def _beat(app: Flask, name: str) -> None:
+    with worker_session(app) as session, session.begin():
+        heartbeat = session.get(WorkerHeartbeat, name) or WorkerHeartbeat(worker=name)
+        heartbeat.beat_at = utcnow()
+        session.add(heartbeat)
+
+
+def _forget(app: Flask, name: str) -> None:
+    try:
+        with worker_session(app) as session, session.begin():
+            session.execute(delete(WorkerHeartbeat).where(WorkerHeartbeat.worker == name))
+    except Exception:  # noqa: BLE001 - a stale heartbeat only ages; never fail a clean stop over it
+        log.warning("could not remove the heartbeat of %s", name)

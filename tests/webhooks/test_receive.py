@@ -150,4 +150,5 @@ def test_valid_signature_over_invalid_json_is_stored_for_the_worker_to_fail(app,
 def test_healthz_reports_the_database(client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json == {"status": "ok", "database": "ok"}
+    assert response.json == {"status": "ok", "database": "ok",
+                             "worker": {"status": "none", "heartbeat_age_seconds": None}}
