@@ -16,10 +16,13 @@ import hashlib
 import hmac
 import json
 import os
+import socket
 import threading
 import time
 import uuid
 from contextlib import contextmanager
+from email import message_from_bytes
+from email.policy import default
 from pathlib import Path
 
 import pytest
@@ -235,6 +238,55 @@ class Webhooks:
 @pytest.fixture
 def webhooks(app, live_server) -> Webhooks:
     return Webhooks(live_server)
+
+
+class MailSink:
+    """A real SMTP server (aiosmtpd) on 127.0.0.1 that keeps what it receives."""
+
+    def __init__(self):
+        from aiosmtpd.controller import Controller
+
+        self.messages: list = []
+        self.refuse_with: str | None = None  # e.g. "550 no such user" or "451 try later"
+        sink = self
+
+        class Handler:
+            async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+                if sink.refuse_with:
+                    return sink.refuse_with
+                envelope.rcpt_tos.append(address)
+                return "250 OK"
+
+            async def handle_DATA(self, server, session, envelope):
+                sink.messages.append(message_from_bytes(envelope.original_content or envelope.content, policy=default))
+                return "250 Message accepted for delivery"
+
+        with socket.socket() as probe:  # Controller checks its port on start, so 0 will not do
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    @property
+    def config(self) -> dict:
+        return {"host": "127.0.0.1", "port": self.port, "ssl": False, "starttls": False,
+                "username": None, "password": None}
+
+
+@pytest.fixture(scope="session")
+def smtp_server():
+    sink = MailSink()
+    yield sink
+    sink.controller.stop()
+
+
+@pytest.fixture
+def smtp(app, smtp_server, monkeypatch):
+    """The app sends mail to a real SMTP sink for this test; ``smtp.messages``."""
+    smtp_server.messages.clear()
+    smtp_server.refuse_with = None
+    monkeypatch.setitem(app.config, "SMTP_URL", smtp_server.config)
+    return smtp_server
 
 
 @pytest.fixture
