@@ -1,9 +1,9 @@
 """The outbox: notifications are rows first, mail second.
 
 Whatever decides that a message is due inserts a Notification (with a dedupe
-key). This worker job claims due rows one transaction at a time (FOR UPDATE
-SKIP LOCKED on PostgreSQL, BEGIN IMMEDIATE on SQLite), renders the message for
-its kind, sends it and records the result. Failures are retried with backoff
+key). This worker job claims due rows one transaction at a time
+(plugin.worker.process_due_rows), renders the message for its kind, sends it
+and records the result. Failures are retried with backoff
 and end as `failed` with their error. Without AFTERCARE_SMTP_URL nothing is
 sent: messages wait in the outbox, visible to the admin.
 
@@ -24,8 +24,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from . import mail
-from .db import worker_session
 from .models import DataExport, Notification, NotificationStatus, Shop, utcnow
+from .worker import process_due_rows
 
 log = logging.getLogger(__name__)
 
@@ -65,26 +65,7 @@ RENDERERS: dict[str, Renderer] = {
 def process_due(app: Flask, limit: int = 50) -> int:
     if app.config["SMTP_URL"] is None:
         return 0  # no mail server: messages stay in the outbox
-    done = 0
-    while done < limit and send_next(app):
-        done += 1
-    return done
-
-
-def send_next(app: Flask) -> bool:
-    """Claim, render and send one due notification. False when none is due."""
-    with worker_session(app) as session, session.begin():
-        notification = session.scalars(
-            select(Notification)
-            .where(Notification.next_attempt_at <= utcnow())
-            .order_by(Notification.next_attempt_at, Notification.id)
-            .limit(1)
-            .with_for_update(skip_locked=True)
-        ).first()
-        if notification is None:
-            return False
-        _deliver(session, notification, app.config)
-    return True
+    return process_due_rows(app, Notification, lambda session, row: _deliver(session, row, app.config), limit)
 
 
 def _deliver(session: Session, notification: Notification, config: dict) -> None:

@@ -13,8 +13,11 @@ import socket
 import threading
 import time
 
+from collections.abc import Callable
+
 from flask import Flask
-from sqlalchemy import delete
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
 
 from .db import worker_session
 from .models import WorkerHeartbeat, utcnow
@@ -53,6 +56,30 @@ def run(app: Flask, *, once: bool = False, poll_seconds: float = 1.0,
             stop.wait(poll_seconds)
     _forget(app, name)
     return total
+
+
+def process_due_rows(app: Flask, model, process: Callable[[Session, object], None], limit: int) -> int:
+    """Claim due rows of ``model`` (those whose ``next_attempt_at`` has come)
+    one at a time and run ``process(session, row)`` on each, in a transaction
+    that holds the row's lock from claim to commit: FOR UPDATE SKIP LOCKED on
+    PostgreSQL, BEGIN IMMEDIATE on SQLite. Any number of workers can share the
+    work without taking a row twice, and a worker that dies mid-way leaves its
+    row due for the next. Returns how many rows were processed."""
+    done = 0
+    while done < limit:
+        with worker_session(app) as session, session.begin():
+            row = session.scalars(
+                select(model)
+                .where(model.next_attempt_at <= utcnow())
+                .order_by(model.next_attempt_at, model.id)
+                .limit(1)
+                .with_for_update(skip_locked=True)
+            ).first()
+            if row is None:
+                break
+            process(session, row)
+        done += 1
+    return done
 
 
 def _beat(app: Flask, name: str) -> None:

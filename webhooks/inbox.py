@@ -1,9 +1,9 @@
 """The inbox: deliveries are stored on receipt and processed by the worker.
 
 Processing one delivery is one transaction that holds the delivery's row lock
-from claim to commit (FOR UPDATE SKIP LOCKED on PostgreSQL, BEGIN IMMEDIATE on
-SQLite): any number of workers can drain the inbox without running a delivery
-twice, and a worker that dies mid-way leaves the row pending for the next.
+from claim to commit (plugin.worker.process_due_rows): any number of workers
+can drain the inbox without running a delivery twice, and a worker that dies
+mid-way leaves the row pending for the next.
 The handler runs in a savepoint, so its half-done work is rolled back when it
 raises, while the failure itself is recorded in the same transaction.
 """
@@ -19,8 +19,9 @@ from sqlalchemy import Connection, LargeBinary, bindparam, select, text
 from sqlalchemy.orm import Session
 
 from plugin.db import worker_session
-from plugin.privacy import REDACTED_PAYLOAD
 from plugin.models import DeliveryStatus, Shop, UTCDateTime, WebhookDelivery, utcnow
+from plugin.privacy import REDACTED_PAYLOAD
+from plugin.worker import process_due_rows
 
 from . import payloads
 from .handlers import COMPLIANCE_TOPICS, HANDLERS
@@ -91,26 +92,12 @@ def store(connection: Connection, domain: str, received: Received) -> str:
 
 def process_due(app: Flask, limit: int = 100) -> int:
     """Process up to ``limit`` due deliveries; the number processed."""
-    done = 0
-    while done < limit and process_next(app):
-        done += 1
-    return done
+    return process_due_rows(app, WebhookDelivery, _run, limit)
 
 
 def process_next(app: Flask) -> bool:
     """Claim and process one due delivery. False when none is due."""
-    with worker_session(app) as session, session.begin():
-        delivery = session.scalars(
-            select(WebhookDelivery)
-            .where(WebhookDelivery.next_attempt_at <= utcnow())
-            .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
-            .limit(1)
-            .with_for_update(skip_locked=True)
-        ).first()
-        if delivery is None:
-            return False
-        _run(session, delivery)
-    return True
+    return process_due(app, limit=1) == 1
 
 
 def replay(app: Flask, delivery_id: int) -> WebhookDelivery | None:

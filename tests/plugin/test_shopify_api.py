@@ -25,10 +25,9 @@ from plugin.shopify_api import (
     refresh_token,
     topic_enum,
 )
-from tests.fake_shopify import closed_port_base_url, make_order_node, order_gid, run_fake_shopify
+from ..conftest import API_KEY, SECRET as API_SECRET
+from ..fake_shopify import closed_port_base_url, make_order_node, order_gid
 
-API_KEY = "fake-shopify-test-client-id"
-API_SECRET = "fake-shopify-test-client-secret-0123456789abcdef"  # 32+ bytes: PyJWT warns on shorter HS256 keys
 VERSION = "2026-07"
 
 ORDERS_QUERY = """
@@ -44,19 +43,10 @@ query Orders($first: Int!, $after: String, $query: String) {
 # ============================================================================ fixtures
 
 
-@pytest.fixture(scope="module")
-def fake_server():
-    with run_fake_shopify(API_KEY, API_SECRET) as fake:
-        yield fake
-
-
 @pytest.fixture
-def fake(fake_server):
-    fake_server.reset_faults()
-    fake_server.clear_requests()
-    yield fake_server
-    fake_server.reset_faults()
-    assert fake_server.server_errors == []
+def fake(fake_shopify):
+    yield fake_shopify
+    assert fake_shopify.server_errors == []
 
 
 @pytest.fixture
