@@ -77,6 +77,14 @@ def shop_fk() -> Mapped[int]:
     return mapped_column(BigId, ForeignKey("shops.id", ondelete="CASCADE"), nullable=False)
 
 
+def same_shop(parent: str, child: str, key: str) -> str:
+    """A relationship join that also matches shop_id, so that loading a
+    parent's children is a query scoped by shop like every other, and a child
+    added to a parent takes the parent's shop_id."""
+    return (f"and_({parent}.id == foreign({child}.{key}), "
+            f"{parent}.shop_id == foreign({child}.shop_id))")
+
+
 class DeliveryStatus(str, enum.Enum):
     PENDING = "pending"
     PROCESSED = "processed"
@@ -149,10 +157,12 @@ class Order(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     line_items: Mapped[list[LineItem]] = relationship(
-        back_populates="order", cascade="all, delete-orphan", order_by="LineItem.id"
+        back_populates="order", cascade="all, delete-orphan", order_by="LineItem.id",
+        primaryjoin=same_shop("Order", "LineItem", "order_id"),
     )
     fulfillments: Mapped[list[Fulfillment]] = relationship(
-        back_populates="order", cascade="all, delete-orphan", order_by="Fulfillment.id"
+        back_populates="order", cascade="all, delete-orphan", order_by="Fulfillment.id",
+        primaryjoin=same_shop("Order", "Fulfillment", "order_id"),
     )
 
 
@@ -173,7 +183,9 @@ class LineItem(Base):
     price: Mapped[Decimal | None] = mapped_column(Numeric(18, 2))
     requires_shipping: Mapped[bool] = mapped_column(Boolean, default=True)
 
-    order: Mapped[Order] = relationship(back_populates="line_items")
+    order: Mapped[Order] = relationship(
+        back_populates="line_items", primaryjoin=same_shop("Order", "LineItem", "order_id")
+    )
 
 
 class Fulfillment(Base):
@@ -198,14 +210,18 @@ class Fulfillment(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
-    order: Mapped[Order] = relationship(back_populates="fulfillments")
+    order: Mapped[Order] = relationship(
+        back_populates="fulfillments", primaryjoin=same_shop("Order", "Fulfillment", "order_id")
+    )
     line_items: Mapped[list[FulfillmentLineItem]] = relationship(
-        back_populates="fulfillment", cascade="all, delete-orphan", order_by="FulfillmentLineItem.id"
+        back_populates="fulfillment", cascade="all, delete-orphan", order_by="FulfillmentLineItem.id",
+        primaryjoin=same_shop("Fulfillment", "FulfillmentLineItem", "fulfillment_id"),
     )
     events: Mapped[list[TrackingEvent]] = relationship(
         back_populates="fulfillment",
         cascade="all, delete-orphan",
         order_by="TrackingEvent.happened_at",
+        primaryjoin=same_shop("Fulfillment", "TrackingEvent", "fulfillment_id"),
     )
 
 
@@ -219,7 +235,9 @@ class FulfillmentLineItem(Base):
     line_item_shopify_id: Mapped[int] = mapped_column(BigInteger)
     quantity: Mapped[int] = mapped_column(Integer)
 
-    fulfillment: Mapped[Fulfillment] = relationship(back_populates="line_items")
+    fulfillment: Mapped[Fulfillment] = relationship(
+        back_populates="line_items", primaryjoin=same_shop("Fulfillment", "FulfillmentLineItem", "fulfillment_id")
+    )
 
 
 class TrackingEvent(Base):
@@ -245,7 +263,9 @@ class TrackingEvent(Base):
     estimated_delivery_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    fulfillment: Mapped[Fulfillment] = relationship(back_populates="events")
+    fulfillment: Mapped[Fulfillment] = relationship(
+        back_populates="events", primaryjoin=same_shop("Fulfillment", "TrackingEvent", "fulfillment_id")
+    )
 
 
 class WebhookDelivery(Base):
