@@ -137,7 +137,7 @@ def measure(name: str, target: str, env: dict, total: int, concurrency: int) -> 
                 break
             except requests.ConnectionError:
                 if time.monotonic() > deadline or server.poll() is not None:
-                    raise SystemExit(f"{name}: server did not start")
+                    raise SystemExit(f"{name}: server did not start") from None
                 time.sleep(0.1)
         load(url, min(200, total), concurrency)  # warm up
         latencies, elapsed = load(url, total, concurrency)

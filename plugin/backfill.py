@@ -68,7 +68,7 @@ def run(session: Session, shop: Shop, days: int, progress: Callable[[int, int | 
     imported_now = 0
     while backfill.finished_at is None:
         variables = {"first": PAGE_SIZE, "after": backfill.cursor, "query": search}
-        page = shops.call_admin_api(session, shop, lambda c: c.graphql(ORDERS_QUERY, variables))["orders"]
+        page = shops.call_admin_api(session, shop, lambda c, v=variables: c.graphql(ORDERS_QUERY, v))["orders"]
         for node in page["nodes"]:
             apply_order(session, shop.id, order_from_graphql(node))
         backfill.imported += len(page["nodes"])

@@ -137,7 +137,7 @@ def test_demo_runs_the_lifecycle_over_http_stops_on_ctrl_c_and_runs_again(tmp_pa
     env = demo_env(tmp_path)
     runs = []
     with requests.Session() as http:
-        for run in (1, 2):
+        for _ in (1, 2):
             d = Demo(port, env, tmp_path)
             try:
                 states = d.wait_for_final_states(http)
