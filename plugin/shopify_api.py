@@ -1,5 +1,6 @@
 """Talking to Shopify: the GraphQL Admin API client, the OAuth token endpoint, and webhook
-subscriptions (SHOPIFY.md §3.5, §3.6, §7.1, §1.6).
+subscriptions (shopify.dev: authorization-code-grant, token-exchange,
+graphql-admin rate-limits, webhooks configuration).
 
 - ``AdminClient`` posts GraphQL to ``{SHOPIFY_BASE_URL}/admin/api/{version}/graphql.json``
   with ``X-Shopify-Access-Token``. It waits out throttling (GraphQL ``THROTTLED`` from the
@@ -59,7 +60,8 @@ TOKEN_EXCHANGE_GRANT = "urn:ietf:params:oauth:grant-type:token-exchange"
 ID_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:id_token"
 OFFLINE_TOKEN_TYPE = "urn:shopify:params:oauth:token-type:offline-access-token"
 
-#: The mandatory compliance topics: declared in shopify.app.toml, never through the API (§1.6).
+#: The mandatory compliance topics: declared in shopify.app.toml, never through the API
+#: (shopify.dev webhooks configuration).
 COMPLIANCE_TOPICS = frozenset({"CUSTOMERS_DATA_REQUEST", "CUSTOMERS_REDACT", "SHOP_REDACT"})
 
 
@@ -428,14 +430,15 @@ def _grant(answer: dict, requested_at: datetime) -> TokenGrant:
 
 def exchange_code(shop: str, code: str, *, api_key: str, api_secret: str, base_url_template: str,
                   timeout: float = 10, expiring: bool = True) -> TokenGrant:
-    """Authorization code grant, step 4 (§3.5). Never retried: a code is single use."""
+    """Authorization code grant, step 4 (shopify.dev authorization-code-grant).
+    Never retried: a code is single use."""
     body = {"client_id": api_key, "client_secret": api_secret, "code": code, "expiring": "1" if expiring else "0"}
     return _post_token(shop, body, base_url_template=base_url_template, timeout=timeout, what="code")
 
 
 def refresh_token(shop: str, refresh_token: str, *, api_key: str, api_secret: str, base_url_template: str,
                   timeout: float = 10) -> TokenGrant:
-    """A new access token and a new refresh token (§3.5); the old refresh token dies.
+    """A new access token and a new refresh token (shopify.dev offline-access-tokens); the old refresh token dies.
     Retried once on a connection error only (the request never reached Shopify)."""
     body = {"client_id": api_key, "client_secret": api_secret, "grant_type": "refresh_token",
             "refresh_token": refresh_token}
@@ -445,7 +448,7 @@ def refresh_token(shop: str, refresh_token: str, *, api_key: str, api_secret: st
 
 def exchange_session_token(shop: str, session_token: str, *, api_key: str, api_secret: str, base_url_template: str,
                            timeout: float = 10, expiring: bool = True) -> TokenGrant:
-    """Token exchange (§3.6): an App Bridge session token for an offline access token.
+    """Token exchange (shopify.dev token-exchange): an App Bridge session token for an offline access token.
     ``shop`` must come from the verified token's ``dest`` claim."""
     body = {
         "client_id": api_key,
@@ -461,7 +464,7 @@ def exchange_session_token(shop: str, session_token: str, *, api_key: str, api_s
 
 def migrate_to_expiring_token(shop: str, access_token: str, *, api_key: str, api_secret: str, base_url_template: str,
                               timeout: float = 10) -> TokenGrant:
-    """Swap a non-expiring offline token for an expiring one (§3.5). Irreversible: the old
+    """Swap a non-expiring offline token for an expiring one (shopify.dev offline-access-tokens). Irreversible: the old
     token is revoked by Shopify, so the caller must store the new grant at once."""
     body = {
         "client_id": api_key,

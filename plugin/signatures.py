@@ -2,12 +2,12 @@
 app proxy requests and App Bridge session tokens, plus shop-domain validation.
 
 Pure functions (stdlib + PyJWT, no Flask, no I/O) so they can be tested against the
-published test vectors (SHOPIFY.md §9) and reused by any route.
+published examples and reused by any route.
 
 Conventions:
 - Every verifier takes a *sequence* of secrets (current first, then previous) because
   after a client-secret rotation Shopify may sign with the old secret for up to an
-  hour (SHOPIFY.md §1.2). Empty secrets are ignored: an empty HMAC key is public.
+  hour (shopify.dev webhooks/verify-deliveries). Empty secrets are ignored: an empty HMAC key is public.
 - Digests are always compared with ``hmac.compare_digest``.
 - Boolean verifiers never raise on attacker input; the raising verifiers only raise
   ``SignatureError`` whose message is a short, fixed, secret-free reason.
@@ -47,7 +47,7 @@ QueryParams = Union[str, bytes, Mapping[str, Any], Iterable[tuple[str, str]]]
 
 # Params that Shopify sends once; a repeat means someone appended their own value
 # hoping the app reads a different copy than the one that was signed (JS
-# APP_PROXY_SINGLE_VALUE_PARAMS, SHOPIFY.md §4).
+# APP_PROXY_SINGLE_VALUE_PARAMS, shopify.dev authenticate-app-proxies).
 _SINGLE_VALUE_PARAMS = ("hmac", "shop", "signature", "timestamp")
 _HEX_SHA256 = re.compile(r"[0-9a-fA-F]{64}")
 _TIMESTAMP = re.compile(r"[0-9]{1,12}")
@@ -118,7 +118,7 @@ def _check_single_values(grouped: Mapping[str, list[str]]) -> None:
 
 
 def _check_timestamp(grouped: Mapping[str, list[str]], now: float | None, max_age: int) -> None:
-    """Replay window: JS library uses ±90 s (SHOPIFY.md §3.2)."""
+    """Replay window: ±90 s, as Shopify's JS library (shopify-app-js) enforces."""
     values = grouped.get("timestamp")
     if not values:
         raise SignatureError("missing timestamp")
@@ -155,7 +155,8 @@ def _matches(expected: bytes, keys: list[bytes], messages: Iterable[str]) -> boo
 
 
 def webhook_hmac(secret: str, body: bytes) -> str:
-    """Base64 HMAC-SHA256 of the raw body, as sent in X-Shopify-Hmac-Sha256 (§1.2)."""
+    """Base64 HMAC-SHA256 of the raw body, as sent in X-Shopify-Hmac-Sha256
+    (shopify.dev webhooks/verify-deliveries)."""
     return base64.b64encode(hmac.new(_key(secret), body, hashlib.sha256).digest()).decode("ascii")
 
 
@@ -187,7 +188,7 @@ def _canonical_query_pairs(grouped: Mapping[str, list[str]]) -> list[tuple[str, 
     """(key, value) pairs to sign: hmac/signature dropped, ``k[]`` arrays as JSON lists.
 
     ``ids[]=1&ids[]=2`` is signed as ``ids=["1", "2"]`` (JSON, ", " separator,
-    original order) per SHOPIFY.md §3.2 (PY ``__encoded_params_for_signature``).
+    original order), as shopify_python_api's ``__encoded_params_for_signature`` does.
     Other repeated keys are joined with "," (as the JS library does) so that every
     value that reached the app is covered by the signature.
     """
@@ -230,7 +231,8 @@ def _query_messages(grouped: Mapping[str, list[str]]) -> tuple[str, str]:
 
 
 def query_hmac(secret: str, params: QueryParams, *, form: Literal["raw", "percent"] = "raw") -> str:
-    """Hex HMAC of an admin/OAuth query (§3.2); ``hmac``/``signature`` are ignored.
+    """Hex HMAC of an admin/OAuth query (shopify.dev authorization-code-grant);
+    ``hmac``/``signature`` are ignored.
 
     ``form="raw"`` is the Python-library message (the one the docs' examples use);
     ``form="percent"`` is the JS-library percent-encoded message. They coincide for
@@ -250,7 +252,7 @@ def verify_query_hmac(
 ) -> None:
     """Raise SignatureError unless the OAuth/admin-launch query carries a valid ``hmac``.
 
-    Accepts either escaping form (Python or JS library, §3.2): both are HMACs under
+    Accepts either escaping form (Shopify's Python or JS library): both are HMACs under
     the secret, and Shopify's exact escaping for unusual characters is undocumented.
     """
     keys = _keys(secrets)
@@ -271,7 +273,8 @@ def _proxy_message(grouped: Mapping[str, list[str]]) -> str:
 
 
 def proxy_signature(secret: str, params: QueryParams) -> str:
-    """Hex HMAC of an app-proxy query (§4): decoded values, repeats comma-joined, no separator."""
+    """Hex HMAC of an app-proxy query (shopify.dev authenticate-app-proxies): decoded
+    values, repeats comma-joined, no separator."""
     msg = _proxy_message(_group(_pairs(params)))
     return hmac.new(_key(secret), msg.encode("utf-8"), hashlib.sha256).hexdigest()
 
@@ -363,7 +366,7 @@ def decode_session_token(
     leeway: int = 10,
     now: float | None = None,
 ) -> dict:
-    """Verify an App Bridge session token (§5) and return its claims plus ``"shop"``.
+    """Verify an App Bridge session token (shopify.dev session-tokens) and return its claims plus ``"shop"``.
 
     Time checks are always done here (PyJWT's are disabled) so that production and
     tests with a pinned ``now`` run the same code. ``leeway`` defaults to the 10 s

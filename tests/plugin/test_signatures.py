@@ -33,7 +33,7 @@ def hex_hmac(secret: str, msg: str) -> str:
     return hmac.new(secret.encode(), msg.encode(), hashlib.sha256).hexdigest()
 
 
-# =========================================================================== webhooks (§1.2, TV-7)
+# --- webhooks (shopify.dev webhooks/verify-deliveries; body signed with 'hush')
 
 TV7_BODY = b'{"id":820982911946154508,"email":"jon@example.com","name":"#9999"}'
 TV7_HEADER = "GHRA62rRonufCGcinoJEGFXXDPAEMt9WRVI1Q51xtjw="
@@ -123,7 +123,7 @@ def test_property_webhook_roundtrip_and_one_byte_change(body, secret, index, fli
     assert verify_webhook(changed, header, [secret]) is False
 
 
-# =========================================================================== OAuth query HMAC (§3.2, TV-1, TV-3a)
+# --- OAuth query HMAC (shopify.dev authorization-code-grant example; shopify_python_api's test)
 
 TV1_QUERY = (
     "code=0907a61c0c8d55e99db179b68161bc00"
@@ -172,7 +172,7 @@ def test_tv1_verify_decoded_pairs_in_any_order():
 
 
 def test_tv1_with_literal_shop_placeholder_does_not_verify():
-    # SHOPIFY.md §3.2: the docs' {shop} placeholder is cosmetic.
+    # shopify.dev authorization-code-grant: the docs' {shop} placeholder is cosmetic.
     forged = TV1_QUERY.replace("some-shop.myshopify.com", "{shop}.myshopify.com")
     with pytest.raises(SignatureError, match="invalid hmac"):
         verify_query_hmac(forged, ["hush"], now=TV1_NOW)
@@ -194,7 +194,7 @@ def test_signature_param_is_dropped_from_query_message():
     assert query_hmac("s3cret", params) == hex_hmac("s3cret", f"shop={SHOP}&timestamp={NOW}")
 
 
-# Values where the Python-library and JS-library escaping differ (§3.2): base64 host
+# Values where the Python-library and JS-library escaping differ (shopify.dev authorization-code-grant): base64 host
 # with "+", "/" and "=", a space, a colon.
 ODD_PARAMS = [
     ("host", "YWRtaW4+c2hvcC/test=="),
@@ -375,7 +375,7 @@ def test_signature_error_messages_never_contain_secret():
     assert query_hmac(secret, BASE) not in str(info.value)
 
 
-# =========================================================================== app proxy (§4, TV-4)
+# --- app proxy (shopify.dev authenticate-app-proxies example)
 
 TV4_QUERY = (
     "extra=1&extra=2&shop=shop-name.myshopify.com&logged_in_customer_id=1"
@@ -476,7 +476,7 @@ def test_proxy_single_value_params_repeated(name):
         verify_proxy_signature(query, ["hush"], now=TV4_NOW)
 
 
-# =========================================================================== shop domains (§3.4)
+# --- shop domains (shopify.dev authorization-code-grant, shop validation)
 
 ACCEPT = [
     ("my-shop", "my-shop.myshopify.com"),
@@ -557,7 +557,7 @@ def test_shop_domain_non_string_rejected(value):
     assert normalize_shop_domain(value) is None
 
 
-# =========================================================================== session tokens (§5)
+# --- session tokens (shopify.dev session-tokens)
 
 API_KEY = "0123456789abcdef0123456789abcdef"
 SECRET = "shpss_0123456789abcdef0123456789abcdef"  # >= 32 bytes: PyJWT warns on short HMAC keys
