@@ -22,7 +22,9 @@ def create_app(test_config: Mapping | None = None, *, environ: Mapping[str, str]
     app.config["SHOPIFY_TIMEOUT"] = 10.0  # seconds for each call to Shopify
     if test_config:
         app.config.update(test_config)
-    app.config["WEBHOOK_SECRETS"] = tuple(
+    # Every Shopify signature (webhooks, OAuth queries, app proxy, session tokens)
+    # is checked against the current secret and, during a rotation, the previous one.
+    app.config["SHOPIFY_SECRETS"] = tuple(
         s for s in (app.config["SHOPIFY_API_SECRET"], app.config["SHOPIFY_API_SECRET_PREVIOUS"]) if s
     )
     app.json.sort_keys = False

@@ -28,7 +28,7 @@ bp = Blueprint("admin", __name__)
 
 def _decode(token: str) -> dict:
     config = current_app.config
-    return decode_session_token(token, api_key=config["SHOPIFY_API_KEY"], secrets=config["WEBHOOK_SECRETS"])
+    return decode_session_token(token, api_key=config["SHOPIFY_API_KEY"], secrets=config["SHOPIFY_SECRETS"])
 
 
 @bp.get("/app")

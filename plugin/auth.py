@@ -53,10 +53,6 @@ def _state_serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="aftercare.oauth-state")
 
 
-def _secrets() -> tuple[str, ...]:
-    return current_app.config["WEBHOOK_SECRETS"]
-
-
 def verified_shop():
     """The shop domain of a request whose query carries Shopify's HMAC, or a
     refusal (status, page) naming the problem."""
@@ -64,7 +60,7 @@ def verified_shop():
     if domain is None:
         return None, refuse(400, "Unknown shop", "The shop parameter is missing or is not a myshopify.com domain.")
     try:
-        verify_query_hmac(request.query_string.decode(), _secrets())
+        verify_query_hmac(request.query_string.decode(), current_app.config["SHOPIFY_SECRETS"])
     except SignatureError as exc:
         return None, refuse(401, "Request not signed by Shopify", f"The launch link failed verification ({exc}). "
                             "Open the app again from your Shopify admin.")

@@ -152,7 +152,7 @@ def backfill_command(domain: str, days: int):
 @click.option("--once", is_flag=True, help="Process what is due, then exit.")
 @click.option("--poll", default=1.0, show_default=True, help="Seconds between polls when idle.")
 def worker_command(once: bool, poll: float):
-    """Process webhook deliveries (and, later, notifications) as they fall due."""
+    """Process webhook deliveries and send outbox mail as they fall due."""
     app = current_app._get_current_object()
     if once:
         click.echo(f"worker processed {worker.run(app, once=True)} item(s)")

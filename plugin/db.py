@@ -1,8 +1,9 @@
 """Database engine and sessions.
 
-One engine per app, kept in ``app.extensions``. Web requests get one session
-per request (``get_session()``), closed when the app context ends; the worker
-opens its own sessions with ``worker_session()``.
+One engine per app, kept in ``app.extensions``. Requests and commands get one
+session each (``get_session()``), closed when the request or app context ends;
+the worker opens its own with ``worker_session()``, and the webhook hot path
+uses a bare Core connection (``write_connection()``).
 
 SQLite is the embedded default: WAL so readers never wait for the writer, a
 busy timeout so writers queue instead of failing, foreign keys on. Worker
@@ -66,10 +67,6 @@ def init_app(app: Flask) -> None:
 
 def engine(app: Flask | None = None) -> Engine:
     return (app or current_app).extensions[EXTENSION]["engine"]
-
-
-def is_postgres(app: Flask | None = None) -> bool:
-    return engine(app).dialect.name == "postgresql"
 
 
 def get_session() -> Session:

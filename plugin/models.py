@@ -356,6 +356,6 @@ class WorkerHeartbeat(Base):
 
     __tablename__ = "worker_heartbeats"
 
-    worker: Mapped[str] = mapped_column(String(255), primary_key=True)  # host:pid
+    worker: Mapped[str] = mapped_column(String(255), primary_key=True)  # host:pid:thread
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     beat_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -88,7 +88,9 @@ def usable_token(session: Session, shop: Shop, *, force_refresh: bool = False) -
 
     A refresh invalidates the old refresh token, so the new pair is committed
     at once, under the shop's row lock so that two processes never both
-    spend the same refresh token."""
+    spend the same refresh token. That commit is the caller's ``session``:
+    call this (and call_admin_api) between units of work, as install and
+    backfill do, never inside a transaction that may still roll back."""
     if not shop.installed or shop.access_token is None:
         raise NotInstalled(f"{shop.domain} is not installed")
     if force_refresh or _expiring(shop):
@@ -112,7 +114,8 @@ def _expiring(shop: Shop) -> bool:
 
 def call_admin_api(session: Session, shop: Shop, work):
     """Run ``work(client)`` with an AdminClient for the shop. If Shopify says
-    the token is no good, refresh it once (when it can be) and run it again."""
+    the token is no good, refresh it once (when it can be) and run it again.
+    A refresh commits ``session`` (see usable_token)."""
     config = current_app.config
     for attempt in (1, 2):
         client = AdminClient(

@@ -1,6 +1,6 @@
 """The worker loop: runs every registered job until nothing is due.
 
-Jobs (the webhook inbox now; the outbox later) are registered by create_app in
+Jobs (the webhook inbox, the mail outbox) are registered by create_app in
 ``app.extensions["aftercare.worker_jobs"]``; each processes what is due and
 returns how many items it handled. Run as many workers as the load needs.
 """
@@ -12,7 +12,6 @@ import os
 import socket
 import threading
 import time
-
 from collections.abc import Callable
 
 from flask import Flask

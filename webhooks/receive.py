@@ -33,7 +33,7 @@ def receive():
         return _answer(413, f"body larger than {MAX_BODY} bytes")
 
     headers = request.headers
-    if not verify_webhook(body, headers.get("X-Shopify-Hmac-Sha256"), current_app.config["WEBHOOK_SECRETS"]):
+    if not verify_webhook(body, headers.get("X-Shopify-Hmac-Sha256"), current_app.config["SHOPIFY_SECRETS"]):
         return _answer(401, "invalid or missing X-Shopify-Hmac-Sha256")
 
     for name in ("X-Shopify-Topic", "X-Shopify-Shop-Domain", "X-Shopify-Webhook-Id"):

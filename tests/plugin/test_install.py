@@ -157,6 +157,18 @@ def test_callback_with_a_mismatched_state_is_refused(app, fake_shopify, browser)
     assert shop_row() is None
 
 
+@pytest.mark.parametrize("state", [None, ""])
+def test_callback_without_a_state_parameter_is_refused(app, fake_shopify, browser, state):
+    start_install(browser)  # the cookie is there; the callback's state is not
+    params = {"code": fake_shopify.issue_code(SHOP, scopes=FULL_SCOPES), "shop": SHOP}
+    if state is not None:
+        params["state"] = state
+    response = browser.get(f"{browser.base}/auth/callback", params=signed_query(**params), allow_redirects=False)
+    assert response.status_code == 403
+    assert shop_row() is None
+    assert fake_shopify.calls(endpoint="token") == []
+
+
 def test_callback_for_another_shop_than_the_cookies_is_refused(app, fake_shopify, browser):
     state = parse_qs(urlsplit(start_install(browser).headers["Location"]).query)["state"][0]
     other = "other-shop.myshopify.com"
