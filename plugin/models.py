@@ -113,6 +113,8 @@ class Shop(Base):
     scopes: Mapped[str | None] = mapped_column(String(1000))
     # The OAuth state of the last completed install: a replayed callback reuses it.
     install_nonce: Mapped[str | None] = mapped_column(String(64))
+    # IANA zone (e.g. Europe/Paris) for quiet hours and dates; NULL = UTC until known.
+    iana_timezone: Mapped[str | None] = mapped_column(String(64))
     installed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     uninstalled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -348,6 +350,18 @@ class Backfill(Base):
     imported: Mapped[int] = mapped_column(Integer, default=0)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Setting(Base):
+    """One setting a merchant changed (plugin/settings.py holds the keys and
+    their defaults); keyed by shop, so it is distributed with the shop's rows."""
+
+    __tablename__ = "settings"
+
+    shop_id: Mapped[int] = mapped_column(BigId, ForeignKey("shops.id", ondelete="CASCADE"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    value: Mapped[object] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class WorkerHeartbeat(Base):

@@ -1,0 +1,6 @@
+"""Customer notifications: which messages exist, when they are due, how they
+are rendered and sent. Callers use only what this package exports."""
+
+from .kinds import CHANNELS, KINDS, Kind
+
+__all__ = ["CHANNELS", "KINDS", "Kind"]
