@@ -364,6 +364,18 @@ class Setting(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class Suppression(Base):
+    """An address unsubscribed from one category of a shop's messages, kept as
+    a keyed hash (plugin/notifications/suppressions.py), never in clear."""
+
+    __tablename__ = "suppressions"
+
+    shop_id: Mapped[int] = mapped_column(BigId, ForeignKey("shops.id", ondelete="CASCADE"), primary_key=True)
+    category: Mapped[str] = mapped_column(String(32), primary_key=True)
+    address_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class WorkerHeartbeat(Base):
     """When each worker process last finished a round (for /healthz). Not shop
     data: one row per worker process, removed when it stops cleanly."""

@@ -1,4 +1,4 @@
-"""Per-shop settings, and the shop's time zone.
+"""Per-shop settings, unsubscribed addresses (hashed), and the shop's time zone.
 
 Revision ID: 0004
 Revises: 0003
@@ -29,8 +29,18 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint('shop_id', 'key', name=op.f('pk_settings')),
     )
 
+    op.create_table('suppressions',
+        sa.Column('shop_id', BigId, nullable=False),
+        sa.Column('category', sa.String(length=32), nullable=False),
+        sa.Column('address_hash', sa.String(length=64), nullable=False),
+        sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(['shop_id'], ['shops.id'], name=op.f('fk_suppressions_shop_id_shops'), ondelete='CASCADE'),
+        sa.PrimaryKeyConstraint('shop_id', 'category', 'address_hash', name=op.f('pk_suppressions')),
+    )
+
 
 def downgrade() -> None:
+    op.drop_table('suppressions')
     op.drop_table('settings')
     with op.batch_alter_table('shops') as batch_op:
         batch_op.drop_column('iana_timezone')
