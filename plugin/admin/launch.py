@@ -14,12 +14,12 @@ import logging
 from flask import Blueprint, current_app, g, jsonify, make_response, redirect, render_template, request
 from sqlalchemy import select
 
-from . import orders, shopify_api, shops
-from .auth import finish_install, missing_scopes, refuse, verified_shop
-from .db import get_session
-from .models import DataExport
-from .shopify_api import TokenEndpointError
-from .signatures import SignatureError, decode_session_token
+from .. import orders, shopify_api, shops
+from ..auth import finish_install, missing_scopes, refuse, verified_shop
+from ..db import get_session
+from ..models import DataExport
+from ..shopify_api import TokenEndpointError
+from ..signatures import SignatureError, decode_session_token
 
 log = logging.getLogger(__name__)
 
