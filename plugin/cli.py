@@ -15,6 +15,7 @@ from flask.cli import AppGroup, FlaskGroup
 from sqlalchemy import select
 
 from . import create_app, migrate, orders, shops, worker
+from .admin.cli import settings_cli
 from .config import ConfigError
 from .db import get_session
 from .models import Shop
@@ -49,6 +50,7 @@ def _shop(domain: str) -> Shop:
 
 db_cli = AppGroup("db", help="Database schema (Alembic).")
 cli.add_command(db_cli)
+cli.add_command(settings_cli)
 
 
 @db_cli.command("upgrade")

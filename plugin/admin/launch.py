@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, current_app, g, jsonify, make_response, redirect, render_template, request
+from flask import current_app, g, jsonify, redirect, request
 from sqlalchemy import select
 
 from .. import orders, shopify_api, shops
@@ -20,10 +20,9 @@ from ..db import get_session
 from ..models import DataExport
 from ..shopify_api import TokenEndpointError
 from ..signatures import SignatureError, decode_session_token
+from . import pages
 
 log = logging.getLogger(__name__)
-
-bp = Blueprint("admin", __name__)
 
 
 def _decode(token: str) -> dict:
@@ -31,7 +30,6 @@ def _decode(token: str) -> dict:
     return decode_session_token(token, api_key=config["SHOPIFY_API_KEY"], secrets=config["SHOPIFY_SECRETS"])
 
 
-@bp.get("/app")
 def launch():
     id_token = request.args.get("id_token")
     if id_token:
@@ -61,12 +59,7 @@ def launch():
         shop = finish_install(session, domain, grant)
         session.commit()
 
-    response = make_response(render_template("admin.html", shop=shop, api_key=current_app.config["SHOPIFY_API_KEY"]))
-    response.headers["Content-Security-Policy"] = f"frame-ancestors https://{domain} https://admin.shopify.com;"
-    return response
-
-
-api = Blueprint("admin_api", __name__, url_prefix="/api/admin")
+    return pages.render_home(shop)
 
 
 def _unauthorized(message: str):
@@ -77,7 +70,6 @@ def _unauthorized(message: str):
     return response
 
 
-@api.before_request
 def require_session_token():
     header = request.headers.get("Authorization", "")
     if not header.startswith("Bearer "):
@@ -90,9 +82,9 @@ def require_session_token():
     if shop is None or not shop.installed:
         return jsonify({"error": "Aftercare is not installed on this shop"}), 403
     g.shop = shop
+    g.session_claims = claims
 
 
-@api.get("/orders/<path:name>")
 def order(name: str):
     found = orders.find_order(get_session(), g.shop.id, name)
     if found is None:
@@ -100,7 +92,6 @@ def order(name: str):
     return jsonify(orders.order_state(found))
 
 
-@api.get("/data-exports")
 def data_exports():
     rows = get_session().scalars(
         select(DataExport).where(DataExport.shop_id == g.shop.id).order_by(DataExport.id.desc())
@@ -112,7 +103,6 @@ def data_exports():
     ])
 
 
-@api.get("/data-exports/<int:export_id>")
 def data_export(export_id: int):
     export = get_session().scalar(
         select(DataExport).where(DataExport.shop_id == g.shop.id, DataExport.id == export_id)

@@ -1,0 +1,60 @@
+"""The admin's JSON API (the pages use it; so can a merchant's own tools).
+
+Every route runs behind ``launch.require_session_token``, which sets
+``g.shop`` from the Bearer session token: nothing here takes a shop from
+the request itself.
+"""
+
+from __future__ import annotations
+
+from flask import g, jsonify, request
+
+from .. import settings
+from ..db import get_session
+from . import i18n, notification_log, tokens
+
+
+def get_settings():
+    return jsonify(settings.load(get_session(), g.shop.id))
+
+
+def put_settings():
+    """A JSON object of the keys to change (``null`` resets one to its
+    default) → every setting of the shop after. One bad value → 422 naming
+    its field, and nothing saved."""
+    changes = request.get_json(silent=True)
+    if not isinstance(changes, dict):
+        return jsonify({"error": "send a JSON object of settings to change", "field": None}), 400
+    session = get_session()
+    try:
+        values = settings.update(session, g.shop.id, changes)
+    except settings.Invalid as exc:
+        session.rollback()
+        locale = i18n.locale_of(request.args.get("locale"))
+        return jsonify({"error": i18n.invalid(locale, exc.message), "field": exc.field}), 422
+    session.commit()
+    return jsonify(values)
+
+
+def _positive(name: str, default: int) -> int | None:
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    return int(raw) if raw.isdigit() and int(raw) > 0 else None
+
+
+def notifications():
+    """The outbox, newest first: `?page=1&per_page=50` (at most 200)."""
+    number, per_page = _positive("page", 1), _positive("per_page", notification_log.PER_PAGE)
+    if number is None or per_page is None:
+        return jsonify({"error": "page and per_page must be whole numbers from 1"}), 400
+    return jsonify(notification_log.page(get_session(), g.shop.id, number, per_page))
+
+
+def session_token():
+    """A fresh session token for a page opened outside Shopify, in exchange
+    for its still-valid one, while its session is young enough."""
+    if not tokens.refreshable(g.session_claims):
+        return jsonify({"error": "this session can no longer be extended; open the admin again"}), 401
+    token = tokens.mint(g.shop.domain, tokens.session_started(g.session_claims))
+    return jsonify({"token": token, "expires_in": tokens.TOKEN_LIFETIME})

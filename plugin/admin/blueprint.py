@@ -1,0 +1,39 @@
+"""Every URL of the embedded admin, in one list.
+
+`bp` serves the pages (and their static files under /app/static); `api`
+the JSON under /api/admin, every call of which must carry a session token.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+from . import api as json_api
+from . import launch, pages
+
+bp = Blueprint("admin", __name__, template_folder="templates", static_folder="static",
+               static_url_path="/app/static")
+api = Blueprint("admin_api", __name__, url_prefix="/api/admin")
+
+PAGES = [
+    ("/app", launch.launch, ["GET"]),
+    ("/app/home", pages.home, ["GET"]),
+    ("/app/settings/<section>", pages.settings_page, ["GET"]),
+    ("/app/outbox", pages.outbox, ["GET"]),
+]
+
+API = [
+    ("/settings", json_api.get_settings, ["GET"]),
+    ("/settings", json_api.put_settings, ["PUT"]),
+    ("/notifications", json_api.notifications, ["GET"]),
+    ("/session-token", json_api.session_token, ["POST"]),
+    ("/orders/<path:name>", launch.order, ["GET"]),
+    ("/data-exports", launch.data_exports, ["GET"]),
+    ("/data-exports/<int:export_id>", launch.data_export, ["GET"]),
+]
+
+for rule, view, methods in PAGES:
+    bp.add_url_rule(rule, view_func=view, methods=methods)
+for rule, view, methods in API:
+    api.add_url_rule(rule, endpoint=f"{view.__name__}", view_func=view, methods=methods)
+api.before_request(launch.require_session_token)

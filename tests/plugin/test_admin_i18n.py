@@ -1,0 +1,44 @@
+"""Every word of the admin pages exists in every locale's catalog."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from plugin.admin import i18n, sections
+
+TEMPLATES = Path(i18n.__file__).parent / "templates"
+
+
+def messages() -> set[str]:
+    found = set()
+    for template in TEMPLATES.rglob("*.html"):
+        found |= set(re.findall(r'_\("((?:[^"\\]|\\.)*)"', template.read_text(encoding="utf-8")))
+    for section in sections.SECTIONS:
+        found |= {section.title, section.summary}
+        for group in section.groups:
+            found |= {group.title, group.description} - {None}
+            for field in group.fields:
+                found |= {field.label, field.help} - {None}
+                found |= {label for _value, label in field.choices}
+    found |= set(sections.KIND_LABELS.values()) | set(sections.CHANNEL_LABELS.values())
+    return found
+
+
+@pytest.mark.parametrize("locale", sorted(i18n.CATALOGS))
+def test_every_message_is_translated(locale):
+    missing = sorted(messages() - set(i18n.CATALOGS[locale]))
+    assert missing == []
+
+
+@pytest.mark.parametrize("locale", sorted(i18n.CATALOGS))
+def test_placeholders_survive_translation(locale):
+    for english, translated in i18n.CATALOGS[locale].items():
+        assert set(re.findall(r"\{\w+\}", english)) == set(re.findall(r"\{\w+\}", translated)), english
+
+
+def test_unknown_locales_fall_back_to_english():
+    assert i18n.gettext(i18n.locale_of("pt-BR"), "Save") == "Save"
+    assert i18n.gettext(i18n.locale_of("es-MX"), "Save") == "Guardar"
