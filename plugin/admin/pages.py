@@ -16,6 +16,7 @@ import secrets
 from functools import partial
 from zoneinfo import ZoneInfo
 
+from babel import Locale
 from babel.dates import format_datetime
 from flask import abort, current_app, make_response, render_template, request, url_for
 
@@ -97,7 +98,13 @@ def settings_page(section: str):
         return refusal
     values = settings.load(get_session(), shop.id)
     return render("admin/settings.html", shop, started, section=found, values=values, current=section,
-                  locales=LOCALES)
+                  locales=LOCALES, locale_names=_language_names())
+
+
+def _language_names() -> dict[str, str]:
+    """Each locale's name in the admin user's language ("allemand" for de in French)."""
+    locale = i18n.locale_of(request.args.get("locale"))
+    return {code: Locale.parse(code).get_display_name(locale) for code in LOCALES}
 
 
 def _when(locale: str, zone: ZoneInfo):
