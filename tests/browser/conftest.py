@@ -23,7 +23,11 @@ import pytest
 
 CHROMIUM = os.environ.get("AFTERCARE_TEST_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
+                 "--disable-sync", "--no-first-run",
+                 # The admin.shopify.com of the tests is answered inside the browser but framing
+                 # 127.0.0.1 from it counts as a public site reaching the local network.
+                 "--disable-features=LocalNetworkAccessChecks,BlockInsecurePrivateNetworkRequests,"
+                 "PrivateNetworkAccessForNavigations"]
 ARTIFACTS = Path(os.environ.get("AFTERCARE_TEST_ARTIFACTS", Path(__file__).resolve().parents[2] / "test-artifacts"))
 WIDE, NARROW = {"width": 1280, "height": 900}, {"width": 360, "height": 780}
 
