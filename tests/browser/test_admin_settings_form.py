@@ -160,3 +160,12 @@ def test_the_page_renews_its_session_token_before_it_lapses(open_admin, page, cl
     assert save(page) == "Saved"
     assert renewals and set(renewals) == {"POST"}
     assert api_settings(client)["mail.from"] == "Ada's Shop"
+
+
+def test_the_brand_colour_is_picked_shown_and_saved(open_admin, page, client):
+    open_admin("/app/settings/branding")
+    assert page.locator("output[for=f-branding-color]").text_content() == "#008060"
+    page.get_by_label("Brand colour").fill("#aa3300")
+    assert page.locator("output[for=f-branding-color]").text_content() == "#aa3300"
+    assert save(page) == "Saved"
+    assert api_settings(client)["branding.color"] == "#aa3300"

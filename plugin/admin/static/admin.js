@@ -166,6 +166,11 @@
       }
     });
 
+    form.addEventListener("input", function (event) {
+      var shown = event.target.type === "color" && form.querySelector("output[for='" + event.target.id + "']");
+      if (shown) { shown.textContent = event.target.value; }
+    });
+
     form.addEventListener("submit", function (event) {
       event.preventDefault();
       clearErrors();
