@@ -47,7 +47,9 @@ def chromium():
     if not os.path.exists(CHROMIUM):
         # As with PostgreSQL: skipped on a machine without it, an error under CI.
         message = f"browser tests need Chromium at {CHROMIUM} (apt-get install chromium)"
-        pytest.fail(message) if os.environ.get("CI") else pytest.skip(message)
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
