@@ -13,6 +13,7 @@ and runs only scripts carrying its nonce.
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
 from functools import partial
 from zoneinfo import ZoneInfo
 
@@ -111,7 +112,6 @@ def _when(locale: str, zone: ZoneInfo):
     def show(value: str | None) -> str:
         if not value:
             return ""
-        from datetime import datetime
         return format_datetime(datetime.fromisoformat(value), "short", tzinfo=zone, locale=locale)
     return show
 

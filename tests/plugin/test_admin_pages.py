@@ -32,6 +32,11 @@ def page_token(html: str) -> str:
     return re.search(r'"token": "([^"]+)"', html).group(1)
 
 
+def call(client, settings_change):
+    """Change the shop's settings through the API."""
+    client.put("/api/admin/settings", json=settings_change, headers={"Authorization": f"Bearer {token()}"})
+
+
 def test_admin_url_is_a_link_to_this_app(app, shop):
     url = admin_url(SHOP)
     assert url.startswith(f"{app.config['APP_URL']}/app/home?")
@@ -85,10 +90,6 @@ def test_a_page_without_valid_credentials_is_refused(client, shop, monkeypatch, 
     assert response.status_code == 401
     assert "Secret Sender" not in response.get_data(as_text=True)
     assert "Content-Security-Policy" not in response.headers or "nonce" not in response.headers["Content-Security-Policy"]
-
-
-def call(client, settings_change):
-    client.put("/api/admin/settings", json=settings_change, headers={"Authorization": f"Bearer {token()}"})
 
 
 def test_another_shops_id_token_shows_that_shops_settings_only(client, shop, runner):
