@@ -137,6 +137,17 @@ def _kind(value: object) -> str:
     )
 
 
+def timestamp(value: str | None) -> datetime | None:
+    """A header's ISO-8601 time (X-Shopify-Triggered-At) in UTC; None if absent or malformed."""
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+
+
 def ids(body: dict, key: str) -> list[int]:
     """A list of Shopify ids, e.g. the orders a privacy request names."""
     value = body.get(key)
@@ -163,7 +174,11 @@ def order(body: dict) -> OrderData:
         name=f.str("name"),
         number=f.int("order_number"),
         email=f.str("email") or f.str("contact_email") or (customer.str("email") if customer else None),
-        phone=f.str("phone") or (customer.str("phone") if customer else None) or (shipping.str("phone") if shipping else None),
+        customer_email=customer.str("email") if customer else None,
+        # The customer's own phone and the shipping address's are kept apart:
+        # the address may be a gift recipient's (orders.sms_phone picks one).
+        phone=f.str("phone") or (customer.str("phone") if customer else None),
+        shipping_phone=shipping.str("phone") if shipping else None,
         customer_id=customer.id("id", required=False) if customer else None,
         customer_first_name=first_name,
         locale=f.str("customer_locale"),
