@@ -103,7 +103,8 @@ def test_compliance_topics_are_acted_on_after_uninstall(app, shop, webhooks, run
     two_customers(webhooks, run_worker)
     webhooks.post("app/uninstalled", load_payload("app_uninstalled"))
     run_worker()
-    webhooks.post("customers/redact", {"shop_id": 1, "shop_domain": SHOP, "customer": JON, "orders_to_redact": []})
+    webhooks.post("customers/redact", {"shop_id": 548380009, "shop_domain": SHOP, "customer": JON,
+                                       "orders_to_redact": []})
     run_worker()
     assert "jon@example.com" not in database_dump(app)
 
@@ -119,9 +120,14 @@ def test_shop_redact_for_an_unknown_shop_is_answered_and_changes_nothing(app, sh
 
 def test_shop_redact_only_erases_that_shop(app, shop, webhooks, run_worker, runner):
     runner("shops", "add", "other-shop.myshopify.com", "--token", "t")
-    webhooks.post("orders/create", load_payload("order_create"), shop="other-shop.myshopify.com")
+    other = load_payload("order_create")
+    other.update(id=3003, fulfillments=[])
+    other["line_items"] = []
+    webhooks.post("orders/create", other, shop="other-shop.myshopify.com")
     two_customers(webhooks, run_worker)
-    webhooks.post("shop/redact", {"shop_id": 1, "shop_domain": SHOP})
+    webhooks.post("app/uninstalled", load_payload("app_uninstalled"))
+    run_worker()
+    webhooks.post("shop/redact", {"shop_id": 548380009, "shop_domain": SHOP})
     run_worker()
     dump = database_dump(app)
     assert SHOP not in dump and "ada@example.org" not in dump

@@ -42,7 +42,7 @@ def test_order_webhook_becomes_the_order_state(app, shop, webhooks, run_worker):
     assert (state["name"], state["number"], state["email"], state["phone"]) == ("#1001", 1001, "jon@example.com", "+15551234567")
     assert (state["customer_first_name"], state["locale"], state["financial_status"]) == ("Jon", "en-US", "paid")
     assert (state["currency"], state["total_price"], state["tags"]) == ("USD", "409.94", "vip, newsletter")
-    assert state["shipping"] == {"city": "Shippington", "country": "United States"}
+    assert state["shipping"] == {"city": "Shippington", "country": "United States", "phone": "555-555-SHIP"}
     assert [(li["id"], li["sku"], li["quantity"]) for li in state["line_items"]] == [
         ("866550311766439020", "IPOD2008PINK", 1), ("141249953214522974", "IPOD2008BLACK", 1)]
     assert deliveries(app)[0].status == "processed"
@@ -222,7 +222,7 @@ def test_app_uninstalled_marks_the_shop_and_drops_its_token(app, shop, webhooks,
 
 
 def test_a_handler_that_raises_is_retried_with_backoff_and_can_be_replayed(app, shop, webhooks, run_worker, runner, monkeypatch):
-    def broken(session, shop, body):
+    def broken(session, shop, body, delivery):
         orders.apply_order(session, shop.id, payloads.order(body))
         raise RuntimeError("upstream hiccup")
 

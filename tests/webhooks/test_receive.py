@@ -20,7 +20,8 @@ def stored(app) -> list[WebhookDelivery]:
 def test_valid_delivery_is_stored_with_its_headers_and_exact_body(app, shop, webhooks):
     raw = json.dumps(load_payload("order_create")).encode()
     response = webhooks.post("orders/create", raw, webhook_id="wh-1",
-                             headers={"X-Shopify-Event-Id": "ev-1", "X-Shopify-API-Version": "2026-07"})
+                             headers={"X-Shopify-Event-Id": "ev-1", "X-Shopify-API-Version": "2026-07",
+                                      "X-Shopify-Triggered-At": "2026-11-01T15:00:05.000000Z"})
     assert response.status_code == 200
     assert response.json()["status"] == "accepted"
     [delivery] = stored(app)
