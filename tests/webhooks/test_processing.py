@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from datetime import timedelta
 
 import pytest
@@ -267,3 +268,21 @@ def test_replay_of_an_unknown_delivery_says_so(app, runner):
     result = runner("webhooks", "replay", "424242")
     assert result.exit_code != 0
     assert "no webhook delivery with id 424242" in result.output
+
+
+def test_a_database_error_is_stored_and_logged_without_the_statements_values(app, shop, webhooks, run_worker, caplog):
+    # Two line items with one id: the INSERT fails on the unique key. Its
+    # parameters hold the order's text, which can be personal (an engraving).
+    order = load_payload("order_create")
+    order["line_items"][1]["id"] = order["line_items"][0]["id"]
+    order["line_items"][0]["title"] = "Engraving: for jon@example.com, +15551234567"
+    caplog.set_level(logging.DEBUG)
+    webhooks.post("orders/create", order)
+    run_worker()
+    [delivery] = deliveries(app)
+    assert delivery.status == "failed" and "IntegrityError" in delivery.error
+    assert "line_items" in delivery.error  # still says what failed
+    for trace in ("jon@example.com", "+15551234567", "Engraving", "866550311766439020"):
+        assert trace not in delivery.error, trace
+        assert trace not in caplog.text, trace
+    assert db().scalar(select(func.count()).select_from(Order)) == 0  # and nothing half-done
