@@ -286,3 +286,26 @@ def test_a_database_error_is_stored_and_logged_without_the_statements_values(app
         assert trace not in delivery.error, trace
         assert trace not in caplog.text, trace
     assert db().scalar(select(func.count()).select_from(Order)) == 0  # and nothing half-done
+
+
+def test_the_customers_phone_and_the_shipping_phone_are_kept_apart(app, shop, webhooks, run_worker):
+    gift = load_payload("order_create")  # no phone of the customer's own; the address has one
+    gift.update(phone=None)
+    gift["customer"]["phone"] = None
+    webhooks.post("orders/create", gift)
+    own = load_payload("order_create")
+    own.update(id=2002, name="#1002", order_number=1002, phone=None, fulfillments=[])
+    own["customer"]["phone"] = "+15550001111"
+    own["line_items"] = []
+    webhooks.post("orders/create", own)
+    run_worker()
+
+    session = db()
+    first = session.scalar(select(Order).where(Order.name == "#1001"))
+    assert (first.phone, first.shipping_phone) == (None, "555-555-SHIP")
+    assert orders.sms_phone(first) == "555-555-SHIP"  # only the address has a number
+    second = session.scalar(select(Order).where(Order.name == "#1002"))
+    assert (second.phone, second.shipping_phone) == ("+15550001111", "555-555-SHIP")
+    assert orders.sms_phone(second) == "+15550001111"  # the customer's own comes first
+    state = order_state(app, "#1001")
+    assert (state["phone"], state["shipping"]["phone"]) == (None, "555-555-SHIP")
