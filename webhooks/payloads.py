@@ -131,7 +131,7 @@ def _kind(value: object) -> str:
     if value is None:
         return "null"
     if isinstance(value, str):
-        return f"string {value!r:.40}"
+        return f"a string of {len(value)} characters"  # never its text: it may be personal data
     return {bool: "boolean", int: "integer", float: "number", list: "list", dict: "object"}.get(
         type(value), type(value).__name__
     )

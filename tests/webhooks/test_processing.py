@@ -309,3 +309,13 @@ def test_the_customers_phone_and_the_shipping_phone_are_kept_apart(app, shop, we
     assert orders.sms_phone(second) == "+15550001111"  # the customer's own comes first
     state = order_state(app, "#1001")
     assert (state["phone"], state["shipping"]["phone"]) == (None, "555-555-SHIP")
+
+
+def test_a_malformed_field_is_named_without_its_text(app, shop, webhooks, run_worker):
+    body = load_payload("order_create")
+    body["customer"]["id"] = "jon@example.com"
+    webhooks.post("orders/create", body)
+    run_worker()
+    [delivery] = deliveries(app)
+    assert "customer.id: expected a positive 64-bit integer id, got a string of 15 characters" in delivery.error
+    assert "jon@example.com" not in delivery.error
