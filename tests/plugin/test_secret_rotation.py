@@ -6,6 +6,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 
 import pytest
+from itsdangerous import BadSignature
 from sqlalchemy import select
 
 from plugin import create_app, crypto, shops
@@ -42,3 +43,15 @@ def test_tokens_stored_under_the_previous_key_still_decrypt(app, shop):
         row = get_session().scalar(select(Shop).where(Shop.domain == SHOP))
         with pytest.raises(crypto.DecryptionError):
             shops.access_token(row)  # stored under the old key only, never re-stored
+
+
+def test_an_oauth_state_signed_under_the_previous_key_is_still_accepted(app):
+    from plugin import auth
+
+    issued = auth._state_serializer().dumps({"nonce": "n", "shop": SHOP})  # before the rotation
+    old_key = app.config["SECRET_KEY"]
+    with restarted(app, AFTERCARE_SECRET_KEY=NEW_KEY, AFTERCARE_SECRET_KEY_PREVIOUS=old_key):
+        assert auth._state_serializer().loads(issued, max_age=60) == {"nonce": "n", "shop": SHOP}
+    with restarted(app, AFTERCARE_SECRET_KEY=NEW_KEY):
+        with pytest.raises(BadSignature):
+            auth._state_serializer().loads(issued, max_age=60)
