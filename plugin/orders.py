@@ -97,7 +97,8 @@ class TrackingEventData:
 
 
 _ORDER_FIELDS = (
-    "name", "number", "email", "customer_email", "phone", "shipping_phone", "customer_id", "customer_first_name", "locale",
+    "name", "number", "email", "customer_email", "phone", "shipping_phone", "customer_id",
+    "customer_first_name", "locale",
     "financial_status", "fulfillment_status", "cancelled_at", "currency", "total_price",
     "subtotal_price", "shipping_city", "shipping_country", "tags",
 )

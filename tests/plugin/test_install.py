@@ -65,7 +65,8 @@ def test_install_redirects_to_the_shops_consent_screen_with_a_state_cookie(app, 
 
 def test_full_install_uninstall_reinstall_and_shop_redact(app, fake_shopify, browser, webhooks, run_worker):
     # The id of Shopify's sample app/uninstalled body: webhook bodies must name this shop.
-    fake_shopify.set_shop_info(SHOP, name="Test Shop", email="owner@test-shop.example", id="gid://shopify/Shop/548380009")
+    fake_shopify.set_shop_info(SHOP, name="Test Shop", email="owner@test-shop.example",
+                               id="gid://shopify/Shop/548380009")
     response, _ = install(browser, fake_shopify)
     assert response.status_code == 302
     assert response.headers["Location"] == f"https://admin.shopify.com/store/test-shop/apps/{API_KEY}/"
