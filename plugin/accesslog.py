@@ -5,7 +5,8 @@ Shopify puts credentials in query strings: the embedded admin's `id_token`
 proxy's `logged_in_customer_id`. Request logs keep each parameter's name but
 only the values of a few harmless ones (which shop, when), in the request line
 and in the Referer alike. Two request logs exist: werkzeug's (`aftercare run`
-and the demo) gets a filter, gunicorn's (`aftercare serve`) a logger class.
+and the demo) gets a filter, gunicorn's (`aftercare serve`) a logger class
+(gunicorn_log.py, apart so that only gunicorn pays for importing gunicorn).
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ import logging
 import re
 
 from flask import Flask
-from gunicorn.glogging import Logger
 
 # Parameters whose values are kept in the log; every other value is masked.
 KEPT = frozenset({"shop", "timestamp", "embedded", "locale", "host", "from", "to", "by", "days"})
@@ -53,12 +53,3 @@ _FILTER = _WerkzeugFilter()
 def init_app(app: Flask) -> None:
     """werkzeug's request log (the development server) masks query values."""
     logging.getLogger("werkzeug").addFilter(_FILTER)  # once: the same filter is added only once
-
-
-class GunicornLogger(Logger):
-    """gunicorn's access log with query values masked (`--logger-class
-    plugin.accesslog.GunicornLogger`, as `aftercare serve` runs it)."""
-
-    def atoms(self, resp, req, environ, request_time):
-        atoms = super().atoms(resp, req, environ, request_time)
-        return {key: mask_query(value) if isinstance(value, str) else value for key, value in atoms.items()}

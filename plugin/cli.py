@@ -185,7 +185,7 @@ def serve(bind: str, workers: int):
     """Run the web app under gunicorn (production)."""
     os.execvp(sys.executable, [
         sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind", bind,
-        "--access-logfile", "-", "--logger-class", "plugin.accesslog.GunicornLogger", "plugin.wsgi:app",
+        "--access-logfile", "-", "--logger-class", "plugin.gunicorn_log.GunicornLogger", "plugin.wsgi:app",
     ])
 
 
