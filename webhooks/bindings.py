@@ -40,15 +40,19 @@ def compliance(session: Session, shop: Shop, body: dict) -> None:
 
 
 def uninstall(session: Session, shop: Shop, body: dict) -> None:
-    """The app/uninstalled body is the Shop: its `id`, and its domains where
-    they are myshopify.com ones (`domain` may be a custom domain, which
-    proves nothing), must be this shop's."""
+    """The app/uninstalled body is the Shop (it has an `id` and a
+    `myshopify_domain`, even if null): its `id`, and its domains where they
+    are myshopify.com ones (`domain` may be a custom domain, which proves
+    nothing), must be this shop's."""
     f = Fields(body)
+    if f.id("id", required=False) is None or "myshopify_domain" not in body:
+        # e.g. a captured compliance body posted as app/uninstalled
+        raise Mismatch("the body is not a Shop (no id or myshopify_domain); not acted on")
     named = [d for d in (f.str("myshopify_domain"), f.str("domain")) if d and d.lower().endswith(".myshopify.com")]
     if any(normalize_shop_domain(d) != shop.domain for d in named):
         raise Mismatch("the body's shop domain is not the shop named by X-Shopify-Shop-Domain; not acted on")
     # The id is learned from this body only when a domain in it vouches for it.
-    _shop_id(session, shop, f.id("id", required=False), "id", learn=bool(named))
+    _shop_id(session, shop, f.id("id"), "id", learn=bool(named))
 
 
 def shop_named(session: Session, shop: Shop, body: dict) -> None:

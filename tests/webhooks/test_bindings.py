@@ -108,6 +108,16 @@ def test_app_uninstalled_of_another_shop_leaves_this_one_installed(app, two_shop
     assert shop.installed and shops.access_token(shop) == "shpat_test_token"
 
 
+def test_a_body_that_is_not_a_shop_cannot_uninstall_a_shop_whose_id_is_unknown(app, shop, webhooks, run_worker):
+    assert shop_row(SHOP).shopify_id is None  # added without OAuth
+    for body in ({"shop_id": OTHER_ID, "shop_domain": OTHER, "customer": {"id": 1}, "data_request": {"id": 1}},
+                 load_payload("order_create")):
+        webhooks.post("app/uninstalled", body)
+        run_worker()
+        assert_refused(last_delivery(), "not a Shop")
+    assert shop_row(SHOP).installed and shops.access_token(shop_row(SHOP)) == "shpat_test_token"
+
+
 def test_customers_redact_of_another_shop_changes_nothing_here(app, two_shops, webhooks, run_worker):
     webhooks.post("orders/create", load_payload("order_create"))
     run_worker()
