@@ -170,7 +170,7 @@ def main() -> None:
             "PYTHONPATH": str(ROOT),
             "SHOPIFY_API_KEY": "bench-key",
             "SHOPIFY_API_SECRET": SECRET,
-            "AFTERCARE_SECRET_KEY": "bench-secret-key",
+            "AFTERCARE_SECRET_KEY": "bench-secret-key-0123456789abcdef0123",
             "AFTERCARE_DATABASE_URL": args.database_url or f"sqlite:///{tmp}/bench.db",
             "AFTERCARE_INSTANCE": tmp,
         }

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 from flask import Flask
 
-from . import db
+from . import accesslog, db
 from .config import load_config
 
 
@@ -33,6 +33,7 @@ def create_app(test_config: Mapping | None = None, *, environ: Mapping[str, str]
     app.extensions["aftercare.worker_jobs"] = []
 
     db.init_app(app)
+    accesslog.init_app(app)
 
     from . import admin, auth, health
     app.register_blueprint(health.bp)

@@ -50,7 +50,11 @@ def refuse(status: int, title: str, detail: str):
 
 
 def _state_serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="aftercare.oauth-state")
+    # itsdangerous signs with the last key and accepts any: the previous key
+    # (during a rotation) keeps an install in flight valid.
+    config = current_app.config
+    keys = [k for k in (config.get("SECRET_KEY_PREVIOUS"), config["SECRET_KEY"]) if k]
+    return URLSafeTimedSerializer(keys, salt="aftercare.oauth-state")
 
 
 def verified_shop():
@@ -148,12 +152,14 @@ def finish_install(session, domain: str, grant: TokenGrant):
     try:
         def subscribe_and_describe(client):
             created = shopify_api.ensure_webhook_subscriptions(client, f"{config['APP_URL']}/webhooks", WEBHOOK_TOPICS)
-            about = client.graphql("query { shop { name email } }").get("shop") or {}
+            about = client.graphql("query { shop { id name email } }").get("shop") or {}
             return created, about
 
         created, about = shops.call_admin_api(session, shop, subscribe_and_describe)
         shop.name = about.get("name")
         shop.email = about.get("email")
+        # Webhook bodies that name their shop are checked against this id.
+        shop.shopify_id = shops.gid_number(about.get("id")) or shop.shopify_id
         log.info("installed %s; created webhook subscriptions: %s", domain, ", ".join(created) or "none needed")
     except ShopifyAPIError as exc:
         log.warning("installed %s, but its webhook subscriptions could not be checked: %s", domain, exc)

@@ -187,7 +187,7 @@ def serve(bind: str, workers: int):
     """Run the web app under gunicorn (production)."""
     os.execvp(sys.executable, [
         sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind", bind,
-        "--access-logfile", "-", "plugin.wsgi:app",
+        "--access-logfile", "-", "--logger-class", "plugin.gunicorn_log.GunicornLogger", "plugin.wsgi:app",
     ])
 
 

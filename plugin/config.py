@@ -25,6 +25,8 @@ DEFAULT_APP_URL = "http://127.0.0.1:8000"
 DEFAULT_MAIL_FROM = "Aftercare <no-reply@localhost>"
 DEFAULT_SHOPIFY_BASE_URL = "https://{shop}"
 
+MIN_SECRET_KEY_BYTES = 32
+
 _SCOPE = re.compile(r"^[a-z_]+$")
 _API_VERSION = re.compile(r"^(\d{4}-(01|04|07|10)|unstable)$")
 
@@ -54,7 +56,9 @@ def load_config(environ: Mapping[str, str], instance_path: str) -> dict:
         "SHOPIFY_API_KEY": required("SHOPIFY_API_KEY"),
         "SHOPIFY_API_SECRET": required("SHOPIFY_API_SECRET"),
         "SHOPIFY_API_SECRET_PREVIOUS": get("SHOPIFY_API_SECRET_PREVIOUS"),
-        "SECRET_KEY": get("AFTERCARE_SECRET_KEY") or _instance_secret_key(instance_path),
+        "SECRET_KEY": _secret_key("AFTERCARE_SECRET_KEY",
+                                  get("AFTERCARE_SECRET_KEY") or _instance_secret_key(instance_path)),
+        "SECRET_KEY_PREVIOUS": _secret_key("AFTERCARE_SECRET_KEY_PREVIOUS", get("AFTERCARE_SECRET_KEY_PREVIOUS")),
         "DATABASE_URL": _database_url(get("AFTERCARE_DATABASE_URL"), instance_path),
         "APP_URL": _http_url("AFTERCARE_APP_URL", get("AFTERCARE_APP_URL") or DEFAULT_APP_URL),
         "SCOPES": _scopes(get("AFTERCARE_SCOPES") or DEFAULT_SCOPES),
@@ -63,6 +67,14 @@ def load_config(environ: Mapping[str, str], instance_path: str) -> dict:
         "SHOPIFY_BASE_URL": _shopify_base_url(get("SHOPIFY_BASE_URL") or DEFAULT_SHOPIFY_BASE_URL),
         "SHOPIFY_API_VERSION": _api_version(get("SHOPIFY_API_VERSION") or DEFAULT_API_VERSION),
     }
+
+
+def _secret_key(name: str, value: str | None) -> str | None:
+    """At least 32 bytes of key material: it signs links and encrypts tokens."""
+    if value is not None and len(value.encode()) < MIN_SECRET_KEY_BYTES:
+        raise ConfigError(name, f"is too short: use at least {MIN_SECRET_KEY_BYTES} random bytes "
+                          "(e.g. python3 -c 'import secrets; print(secrets.token_urlsafe(48))')")
+    return value
 
 
 def _instance_secret_key(instance_path: str) -> str:

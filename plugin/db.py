@@ -10,15 +10,21 @@ busy timeout so writers queue instead of failing, foreign keys on. Worker
 transactions (and those of requests that may write) start with BEGIN IMMEDIATE
 on SQLite, which takes the write lock up front: SQLite's stand-in for
 PostgreSQL's FOR UPDATE SKIP LOCKED, so two workers never read the same due row.
+
+SQL parameters hold personal data (emails, phones, addresses): engines are made
+with ``hide_parameters=True`` so no exception text or log line carries them,
+and describe_error() words a failure for storing without any value at all.
 """
 
 from __future__ import annotations
 
+import re
 from contextlib import contextmanager
 from collections.abc import Iterator
 
 from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 EXTENSION = "aftercare.db"
@@ -27,7 +33,7 @@ _IMMEDIATE = "aftercare_begin_immediate"
 
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, hide_parameters=True)
 
         @event.listens_for(engine, "connect")
         def _sqlite_connect(dbapi_connection, _record):
@@ -47,7 +53,27 @@ def make_engine(url: str) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10, hide_parameters=True)
+
+
+_QUOTED = re.compile(r'"[^"]*"|\'[^\']*\'')
+
+
+def describe_error(exc: BaseException) -> str:
+    """One line about a failure, fit to store and log: for database errors the
+    driver's class and its first line with quoted values blanked, plus the
+    constraint's name; never the SQL parameters or the DETAIL line (PostgreSQL
+    repeats key values there)."""
+    if not isinstance(exc, DBAPIError) or exc.orig is None:
+        return f"{type(exc).__name__}: {exc}"
+    orig = exc.orig
+    first_line = (str(orig).strip().splitlines() or [""])[0]
+    diag = getattr(orig, "diag", None)
+    constraint = getattr(diag, "constraint_name", None)
+    text = _QUOTED.sub('"…"', first_line)
+    if constraint:
+        text += f" (constraint {constraint})"
+    return f"{type(exc).__name__} ({type(orig).__name__}): {text}"
 
 
 def init_app(app: Flask) -> None:

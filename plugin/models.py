@@ -103,6 +103,9 @@ class Shop(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     domain: Mapped[str] = mapped_column(String(255), unique=True)
+    # Shopify's own id of the shop (from install, or the first webhook body that
+    # names both it and this domain): webhook bodies that name a shop must name this one.
+    shopify_id: Mapped[int | None] = mapped_column(BigInteger)
     name: Mapped[str | None] = mapped_column(String(255))
     email: Mapped[str | None] = mapped_column(String(320))  # the store owner's, for data exports
     # Offline Admin API token and its refresh token, encrypted (crypto.py).
@@ -130,6 +133,8 @@ class Order(Base):
         UniqueConstraint("shop_id", "shopify_id"),
         Index(None, "shop_id", "number"),
         Index(None, "shop_id", "email"),
+        # Shopify order ids are global: finds an id already held by another shop.
+        Index(None, "shopify_id", "shop_id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -140,7 +145,9 @@ class Order(Base):
     name: Mapped[str | None] = mapped_column(String(255))
     number: Mapped[int | None] = mapped_column(BigInteger)
     email: Mapped[str | None] = mapped_column(String(320))
-    phone: Mapped[str | None] = mapped_column(String(64))
+    customer_email: Mapped[str | None] = mapped_column(String(320))  # the customer record's own
+    phone: Mapped[str | None] = mapped_column(String(64))  # the customer's own (order or customer record)
+    shipping_phone: Mapped[str | None] = mapped_column(String(64))  # the shipping address's
     customer_id: Mapped[int | None] = mapped_column(BigInteger)
     customer_first_name: Mapped[str | None] = mapped_column(String(255))
     locale: Mapped[str | None] = mapped_column(String(35))

@@ -62,7 +62,9 @@ class OrderData:
     name: str | None = None
     number: int | None = None
     email: str | None = None
+    customer_email: str | None = None
     phone: str | None = None
+    shipping_phone: str | None = None
     customer_id: int | None = None
     customer_first_name: str | None = None
     locale: str | None = None
@@ -95,7 +97,8 @@ class TrackingEventData:
 
 
 _ORDER_FIELDS = (
-    "name", "number", "email", "phone", "customer_id", "customer_first_name", "locale",
+    "name", "number", "email", "customer_email", "phone", "shipping_phone", "customer_id",
+    "customer_first_name", "locale",
     "financial_status", "fulfillment_status", "cancelled_at", "currency", "total_price",
     "subtotal_price", "shipping_city", "shipping_country", "tags",
 )
@@ -245,12 +248,30 @@ def _sync_fulfillment_line_items(shop_id: int, fulfillment: Fulfillment, items: 
         )
 
 
+def held_by_another_shop(session: Session, shop_id: int, shopify_order_id: int) -> bool:
+    """Whether another shop already holds this Shopify order id. Shopify ids are
+    global, so such a payload was re-sent under the wrong shop's headers. The
+    one query that looks across shops, on purpose."""
+    return session.scalar(
+        select(Order.id).where(Order.shopify_id == shopify_order_id, Order.shop_id != shop_id).limit(1)
+    ) is not None
+
+
+def sms_phone(order: Order) -> str | None:
+    """The number SMS notifications go to: the customer's own phone (given at
+    checkout or on their customer record), else the shipping address's phone,
+    which may be someone else's (a gift's recipient) but is still the number
+    the carrier will call about this parcel."""
+    return order.phone or order.shipping_phone
+
+
 def find_order(session: Session, shop_id: int, name: str) -> Order | None:
     """An order by its name as a customer writes it: "#1001", "1001" or "SH1001"."""
     name = name.strip()
     bare = name.lstrip("#")
     candidates = [Order.name == name, Order.name == f"#{bare}"]
-    if bare.isdigit() and len(bare) < 19:
+    # ASCII digits only: str.isdigit() accepts "²", which int() refuses.
+    if bare.isascii() and bare.isdigit() and len(bare) < 19:
         candidates.append(Order.number == int(bare))
     return session.scalars(
         select(Order).where(Order.shop_id == shop_id, or_(*candidates)).order_by(Order.id).limit(1)
@@ -269,6 +290,7 @@ def order_state(order: Order) -> dict:
         "name": order.name,
         "number": order.number,
         "email": order.email,
+        "customer_email": order.customer_email,
         "phone": order.phone,
         "customer_first_name": order.customer_first_name,
         "locale": order.locale,
@@ -277,7 +299,7 @@ def order_state(order: Order) -> dict:
         "cancelled_at": _iso(order.cancelled_at),
         "currency": order.currency,
         "total_price": str(order.total_price) if order.total_price is not None else None,
-        "shipping": {"city": order.shipping_city, "country": order.shipping_country},
+        "shipping": {"city": order.shipping_city, "country": order.shipping_country, "phone": order.shipping_phone},
         "tags": order.tags,
         "created_at": _iso(order.shopify_created_at),
         "updated_at": _iso(order.shopify_updated_at),

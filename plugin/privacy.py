@@ -8,8 +8,13 @@
   webhook bodies and earlier exports, while anonymous counts and scores stay;
 - shop/redact: every row of the shop (shops.erase).
 
-A customer is matched by Shopify customer id, by email (case-insensitive), and
-by the order ids Shopify lists in the request.
+Which orders are the customer's is decided once, by one rule, for rows and
+stored webhook bodies alike: the orders Shopify lists in the request, and
+those whose customer id is the customer's, or whose email (the order's own,
+its contact email, or its customer's) is the customer's address, compared
+whole and case-insensitively: never a substring, so john@example.com never
+takes bigjohn@example.com's orders. Everything of those orders is erased,
+their stored bodies included, and nothing of any other order.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from .models import (
@@ -50,23 +55,90 @@ class Customer:
         return bool(self.id or self.email or self.order_ids)
 
 
-def _orders(session: Session, shop_id: int, customer: Customer) -> list[Order]:
+def _same_email(a: object, b: str | None) -> bool:
+    return bool(b) and isinstance(a, str) and a.strip().lower() == b.strip().lower()
+
+
+def _names_customer(body: dict, customer: Customer) -> bool:
+    """Whether a stored body names the customer: by their customer id, or by
+    their whole email address in an order's email fields or its customer."""
+    nested = body.get("customer")
+    if isinstance(nested, dict):
+        if customer.id and nested.get("id") == customer.id:
+            return True
+        if _same_email(nested.get("email"), customer.email):
+            return True
+    if customer.id and body.get("customer_id") == customer.id:
+        return True
+    return any(_same_email(body.get(key), customer.email) for key in ("email", "contact_email"))
+
+
+def _order_of(topic: str, body: dict) -> object:
+    """The Shopify order id a stored body is about, if any."""
+    if topic.startswith("orders/"):
+        return body.get("id")
+    nested = body.get("order")
+    return nested.get("id") if isinstance(nested, dict) else body.get("order_id")
+
+
+@dataclass
+class _Decision:
+    """The customer's orders (Shopify ids and rows) and the stored deliveries about them."""
+    shopify_order_ids: set[int]
+    orders: list[Order]
+    delivery_ids: list[int]
+
+
+def _decide(session: Session, shop_id: int, customer: Customer) -> _Decision:
+    ids = set(customer.order_ids)
     matches = []
     if customer.id:
         matches.append(Order.customer_id == customer.id)
     if customer.email:
-        matches.append(func.lower(Order.email) == customer.email.lower())
-    if customer.order_ids:
-        matches.append(Order.shopify_id.in_(customer.order_ids))
-    if not matches:
-        return []
-    return list(session.scalars(select(Order).where(Order.shop_id == shop_id, or_(*matches)).order_by(Order.id)))
+        address = customer.email.strip().lower()
+        matches += [func.lower(Order.email) == address, func.lower(Order.customer_email) == address]
+    if matches:
+        ids |= set(session.scalars(select(Order.shopify_id).where(Order.shop_id == shop_id, or_(*matches))))
+
+    about: list[tuple[int, object]] = []  # (delivery id, order id it is about), for the second look
+    forget: list[int] = []
+    deliveries = session.execute(
+        select(WebhookDelivery.id, WebhookDelivery.topic, WebhookDelivery.payload)
+        .where(WebhookDelivery.shop_id == shop_id, WebhookDelivery.topic != "customers/redact")
+        .execution_options(yield_per=500)
+    )
+    for delivery_id, topic, payload in deliveries:
+        body = _parse(payload)
+        if body is None:
+            continue
+        order_id = _order_of(topic, body)
+        if _names_customer(body, customer):
+            forget.append(delivery_id)
+            if isinstance(order_id, int) and not isinstance(order_id, bool):
+                ids.add(order_id)
+        else:
+            about.append((delivery_id, order_id))
+    forget += [delivery_id for delivery_id, order_id in about if order_id in ids]
+
+    found = list(session.scalars(
+        select(Order).where(Order.shop_id == shop_id, Order.shopify_id.in_(ids)).order_by(Order.id)
+    )) if ids else []
+    return _Decision(ids, found, forget)
+
+
+def _parse(raw: bytes) -> dict | None:
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) else None
 
 
 def _notifications(session: Session, shop_id: int, order_ids: list[int], customer: Customer) -> list[Notification]:
     matches = [Notification.order_id.in_(order_ids)] if order_ids else []
-    if customer.email:
-        matches.append(func.lower(Notification.recipient) == customer.email.lower())
+    for address in (customer.email, customer.phone):
+        if address:
+            matches.append(func.lower(Notification.recipient) == address.strip().lower())
     if not matches:
         return []
     return list(session.scalars(
@@ -76,7 +148,7 @@ def _notifications(session: Session, shop_id: int, order_ids: list[int], custome
 
 def export_customer(session: Session, shop: Shop, customer: Customer, request_id: str | None) -> DataExport:
     """Gather what is held about the customer into a DataExport row."""
-    found = _orders(session, shop.id, customer)
+    found = _decide(session, shop.id, customer).orders
     notifications = _notifications(session, shop.id, [o.id for o in found], customer)
     content = {
         "shop": shop.domain,
@@ -107,13 +179,20 @@ def export_customer(session: Session, shop: Shop, customer: Customer, request_id
 
 def redact_customer(session: Session, shop: Shop, customer: Customer) -> int:
     """Erase the customer's personal data; returns how many orders it touched."""
-    found = _orders(session, shop.id, customer)
+    decision = _decide(session, shop.id, customer)
+    found = decision.orders
     order_ids = [o.id for o in found]
     for order in found:
-        order.email = order.phone = order.customer_first_name = None
+        order.email = order.customer_email = order.customer_first_name = None
+        order.phone = order.shipping_phone = None
         order.customer_id = None
         order.shipping_city = order.shipping_country = None
     if order_ids:
+        session.execute(
+            update(Fulfillment)
+            .where(Fulfillment.shop_id == shop.id, Fulfillment.order_id.in_(order_ids))
+            .values(tracking_company=None, tracking_numbers=[], tracking_urls=[])
+        )
         fulfillment_ids = select(Fulfillment.id).where(Fulfillment.shop_id == shop.id, Fulfillment.order_id.in_(order_ids))
         session.execute(
             update(TrackingEvent)
@@ -127,42 +206,23 @@ def redact_customer(session: Session, shop: Shop, customer: Customer) -> int:
             notification.status = NotificationStatus.SKIPPED.value
             notification.next_attempt_at = None
     for export in session.scalars(select(DataExport).where(DataExport.shop_id == shop.id)):
-        if _mentions(json.dumps(export.content).encode(), customer, {o.shopify_id for o in found}):
+        if _export_is_about(export, customer, decision.shopify_order_ids):
             session.delete(export)
-    _forget_deliveries(session, shop.id, customer, {o.shopify_id for o in found})
+    if decision.delivery_ids:
+        # Stored webhook bodies of those orders hold the same data.
+        session.execute(
+            delete(WebhookDelivery)
+            .where(WebhookDelivery.shop_id == shop.id, WebhookDelivery.id.in_(decision.delivery_ids))
+        )
     return len(found)
 
 
-def _forget_deliveries(session: Session, shop_id: int, customer: Customer, shopify_order_ids: set[int]) -> None:
-    """Stored webhook bodies about the customer go too: they hold the same data."""
-    deliveries = session.scalars(
-        select(WebhookDelivery)
-        .where(WebhookDelivery.shop_id == shop_id, WebhookDelivery.topic != "customers/redact")
-        .execution_options(yield_per=500)
-    )
-    for delivery in deliveries:
-        if _mentions(delivery.payload, customer, shopify_order_ids):
-            session.delete(delivery)
-
-
-def _mentions(raw: bytes, customer: Customer, shopify_order_ids: set[int]) -> bool:
-    lowered = raw.lower()
-    for needle in (customer.email, customer.phone):
-        if needle and needle.lower().encode() in lowered:
-            return True
-    try:
-        body = json.loads(raw)
-    except ValueError:
-        return False
-    if not isinstance(body, dict):
-        return False
-    ids = set(shopify_order_ids) | set(customer.order_ids)
-    if body.get("id") in ids or body.get("order_id") in ids:
+def _export_is_about(export: DataExport, customer: Customer, shopify_order_ids: set[int]) -> bool:
+    if customer.id and export.customer_id == customer.id:
         return True
-    for key in ("customer", "order"):
-        nested = body.get(key)
-        if isinstance(nested, dict) and (
-            (customer.id and nested.get("id") == customer.id) or nested.get("id") in ids
-        ):
-            return True
-    return bool(customer.id and body.get("customer_id") == customer.id)
+    content = export.content if isinstance(export.content, dict) else {}
+    held = content.get("customer") if isinstance(content.get("customer"), dict) else {}
+    if _same_email(held.get("email"), customer.email):
+        return True
+    listed = {o.get("id") for o in content.get("orders") or [] if isinstance(o, dict)}
+    return bool(listed & {str(i) for i in shopify_order_ids})

@@ -39,6 +39,14 @@ def by_domain(session: Session, domain: str) -> Shop | None:
     return session.scalar(select(Shop).where(Shop.domain == domain))
 
 
+def gid_number(gid: object) -> int | None:
+    """123 from "gid://shopify/Shop/123"; None for anything else."""
+    if not isinstance(gid, str) or not gid.startswith("gid://shopify/"):
+        return None
+    tail = gid.rsplit("/", 1)[-1]
+    return int(tail) if tail.isascii() and tail.isdigit() and 0 < len(tail) < 20 else None
+
+
 def static_grant(token: str, scopes: str | None = None) -> TokenGrant:
     """A non-expiring token given by hand (`aftercare shops add`, demo, tests)."""
     return TokenGrant(access_token=token, scope=scopes or "", expires_at=None, refresh_token=None,
@@ -69,7 +77,12 @@ def store_grant(shop: Shop, grant: TokenGrant) -> None:
 def access_token(shop: Shop) -> str | None:
     if shop.access_token is None:
         return None
-    return crypto.decrypt(current_app.config["SECRET_KEY"], shop.access_token)
+    return crypto.decrypt(_secret_keys(), shop.access_token)
+
+
+def _secret_keys() -> tuple[str, str | None]:
+    """The current key, and the one before a rotation (still decrypts)."""
+    return current_app.config["SECRET_KEY"], current_app.config.get("SECRET_KEY_PREVIOUS")
 
 
 def has_usable_token(shop: Shop) -> bool:
@@ -99,7 +112,7 @@ def usable_token(session: Session, shop: Shop, *, force_refresh: bool = False) -
             if shop.refresh_token is None:
                 raise NotInstalled(f"{shop.domain}: access token expired and no refresh token; reinstall the app")
             grant = shopify_api.refresh_token(
-                shop.domain, crypto.decrypt(current_app.config["SECRET_KEY"], shop.refresh_token), **token_endpoint()
+                shop.domain, crypto.decrypt(_secret_keys(), shop.refresh_token), **token_endpoint()
             )
             store_grant(shop, grant)
             log.info("refreshed the access token of %s", shop.domain)

@@ -21,6 +21,7 @@ import threading
 import time
 import uuid
 from contextlib import contextmanager
+from datetime import datetime, timezone
 from email import message_from_bytes
 from email.policy import default
 from pathlib import Path
@@ -91,7 +92,7 @@ def environ(database_url: str, shopify_base_url: str = "http://127.0.0.1:9/shops
         "SHOPIFY_API_KEY": API_KEY,
         "SHOPIFY_API_SECRET": SECRET,
         "SHOPIFY_API_SECRET_PREVIOUS": PREVIOUS_SECRET,
-        "AFTERCARE_SECRET_KEY": "test-secret-key-for-links-and-tokens",
+        "AFTERCARE_SECRET_KEY": "test-secret-key-for-links-and-tokens-0123456789abcdef",  # >= 32 bytes
         "AFTERCARE_DATABASE_URL": database_url,
     }
 
@@ -226,7 +227,7 @@ class Webhooks:
             "X-Shopify-Shop-Domain": shop,
             "X-Shopify-Webhook-Id": webhook_id or str(uuid.uuid4()),
             "X-Shopify-Event-Id": str(uuid.uuid4()),
-            "X-Shopify-Triggered-At": "2026-11-01T15:00:05.000000Z",
+            "X-Shopify-Triggered-At": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
             "X-Shopify-API-Version": "2026-07",
         }
         sent.update(headers or {})

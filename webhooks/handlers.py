@@ -1,40 +1,57 @@
 """One handler per topic, found in one explicit map.
 
 A handler runs inside the worker's transaction for one delivery: it gets the
-session, the shop and the parsed JSON body, changes state, and returns. If it
-raises, everything it did is rolled back and the delivery is marked failed.
+session, the shop, the parsed JSON body and the delivery (for its headers),
+changes state, and returns. If it raises, everything it did is rolled back and
+the delivery is marked failed. Each first binds the body to the headers
+(bindings.py): headers are not signed, bodies are.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 from sqlalchemy.orm import Session
 
 from plugin import orders, privacy, shops
-from plugin.models import Shop
+from plugin.models import Shop, WebhookDelivery
 
-from . import payloads
+from . import bindings, payloads
 
-Handler = Callable[[Session, Shop, dict], None]
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Session, Shop, dict, WebhookDelivery], None]
 
 # Privacy topics Shopify requires of every app; accepted even after uninstall.
 COMPLIANCE_TOPICS = frozenset({"customers/data_request", "customers/redact", "shop/redact"})
 
 
-def order_changed(session: Session, shop: Shop, body: dict) -> None:
-    orders.apply_order(session, shop.id, payloads.order(body))
+def order_changed(session: Session, shop: Shop, body: dict, delivery: WebhookDelivery) -> None:
+    data = payloads.order(body)
+    bindings.order_id(session, shop, data.shopify_id)
+    orders.apply_order(session, shop.id, data)
 
 
-def fulfillment_changed(session: Session, shop: Shop, body: dict) -> None:
-    orders.apply_fulfillment(session, shop.id, payloads.fulfillment(body))
+def fulfillment_changed(session: Session, shop: Shop, body: dict, delivery: WebhookDelivery) -> None:
+    data = payloads.fulfillment(body)
+    bindings.order_id(session, shop, data.order_shopify_id)
+    orders.apply_fulfillment(session, shop.id, data)
 
 
-def fulfillment_event_created(session: Session, shop: Shop, body: dict) -> None:
-    orders.apply_tracking_event(session, shop.id, payloads.tracking_event(body))
+def fulfillment_event_created(session: Session, shop: Shop, body: dict, delivery: WebhookDelivery) -> None:
+    data = payloads.tracking_event(body)
+    bindings.shop_named(session, shop, body)
+    bindings.order_id(session, shop, data.order_shopify_id)
+    orders.apply_tracking_event(session, shop.id, data)
 
 
-def app_uninstalled(session: Session, shop: Shop, body: dict) -> None:
+def app_uninstalled(session: Session, shop: Shop, body: dict, delivery: WebhookDelivery) -> None:
+    bindings.uninstall(session, shop, body)
+    if bindings.stale(payloads.timestamp(delivery.triggered_at), shop):
+        # A late delivery of an earlier uninstall must not undo the reinstall since.
+        log.info("webhook delivery %s: app/uninstalled triggered before the latest install; ignored", delivery.id)
+        return
     shops.uninstall(shop)
 
 
@@ -49,17 +66,21 @@ def _customer(body: dict) -> privacy.Customer:
     )
 
 
-def customer_data_requested(session: Session, shop: Shop, body: dict) -> None:
+def customer_data_requested(session: Session, shop: Shop, body: dict, delivery: WebhookDelivery) -> None:
+    bindings.compliance(session, shop, body)
     data_request = payloads.Fields(body).obj("data_request")
     request_id = data_request.data.get("id") if data_request else None
     privacy.export_customer(session, shop, _customer(body), None if request_id is None else str(request_id))
 
 
-def customer_redacted(session: Session, shop: Shop, body: dict) -> None:
+def customer_redacted(session: Session, shop: Shop, body: dict, delivery: WebhookDelivery) -> None:
+    bindings.compliance(session, shop, body)
     privacy.redact_customer(session, shop, _customer(body))
 
 
-def shop_redacted(session: Session, shop: Shop, body: dict) -> None:
+def shop_redacted(session: Session, shop: Shop, body: dict, delivery: WebhookDelivery) -> None:
+    bindings.compliance(session, shop, body)
+    bindings.redactable(shop)
     shops.erase(session, shop.id)
 
 

@@ -18,7 +18,7 @@ from flask import Flask
 from sqlalchemy import Connection, LargeBinary, bindparam, select, text
 from sqlalchemy.orm import Session
 
-from plugin.db import worker_session
+from plugin.db import describe_error, worker_session
 from plugin.models import DeliveryStatus, Shop, UTCDateTime, WebhookDelivery, utcnow
 from plugin.privacy import REDACTED_PAYLOAD
 from plugin.worker import process_due_rows
@@ -119,7 +119,7 @@ def _run(session: Session, delivery: WebhookDelivery) -> None:
             _handle(session, delivery)
     except Exception as exc:  # noqa: BLE001 - any handler failure is recorded, never lost
         delivery.status = DeliveryStatus.FAILED.value
-        delivery.error = f"{type(exc).__name__}: {exc}"[:4000]
+        delivery.error = describe_error(exc)[:4000]
         delivery.next_attempt_at = _next_attempt(delivery.attempts, now, permanent=isinstance(exc, payloads.PayloadError))
         log.warning(
             "webhook delivery %s (%s) failed on attempt %s: %s",
@@ -151,7 +151,7 @@ def _handle(session: Session, delivery: WebhookDelivery) -> None:
         log.info("webhook delivery %s: no handler for topic %s; kept, ignored", delivery.id, delivery.topic)
         return
     shop = session.get(Shop, delivery.shop_id)
-    handler(session, shop, payloads.parse_json(delivery.payload))
+    handler(session, shop, payloads.parse_json(delivery.payload), delivery)
 
 
 def failed(session: Session) -> list[WebhookDelivery]:

@@ -131,10 +131,21 @@ def _kind(value: object) -> str:
     if value is None:
         return "null"
     if isinstance(value, str):
-        return f"string {value!r:.40}"
+        return f"a string of {len(value)} characters"  # never its text: it may be personal data
     return {bool: "boolean", int: "integer", float: "number", list: "list", dict: "object"}.get(
         type(value), type(value).__name__
     )
+
+
+def timestamp(value: str | None) -> datetime | None:
+    """A header's ISO-8601 time (X-Shopify-Triggered-At) in UTC; None if absent or malformed."""
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
 
 
 def ids(body: dict, key: str) -> list[int]:
@@ -163,7 +174,11 @@ def order(body: dict) -> OrderData:
         name=f.str("name"),
         number=f.int("order_number"),
         email=f.str("email") or f.str("contact_email") or (customer.str("email") if customer else None),
-        phone=f.str("phone") or (customer.str("phone") if customer else None) or (shipping.str("phone") if shipping else None),
+        customer_email=customer.str("email") if customer else None,
+        # The customer's own phone and the shipping address's are kept apart:
+        # the address may be a gift recipient's (orders.sms_phone picks one).
+        phone=f.str("phone") or (customer.str("phone") if customer else None),
+        shipping_phone=shipping.str("phone") if shipping else None,
         customer_id=customer.id("id", required=False) if customer else None,
         customer_first_name=first_name,
         locale=f.str("customer_locale"),

@@ -9,6 +9,7 @@ from flask import Blueprint, current_app, jsonify, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from plugin.db import write_connection
+from plugin.models import WebhookDelivery
 from plugin.signatures import normalize_shop_domain, verify_webhook
 
 from .inbox import Received, store
@@ -19,6 +20,14 @@ bp = Blueprint("webhooks", __name__)
 
 MAX_BODY = 1024 * 1024
 
+# Stored headers, each as long as its column may hold (a longer one would fail
+# the INSERT on PostgreSQL): a header over it is refused before the database.
+HEADER_LIMITS = {
+    f"X-Shopify-{name}": WebhookDelivery.__table__.c[column].type.length
+    for name, column in (("Topic", "topic"), ("Webhook-Id", "webhook_id"), ("Event-Id", "event_id"),
+                         ("Triggered-At", "triggered_at"), ("API-Version", "api_version"))
+}
+
 
 def _answer(status: int, message: str):
     return jsonify({"status": "error" if status >= 400 else message, "message": message}), status
@@ -26,11 +35,18 @@ def _answer(status: int, message: str):
 
 @bp.post("/webhooks")
 def receive():
-    request.max_content_length = MAX_BODY
+    # One byte more than allowed is read, so that a body without Content-Length
+    # (chunked) that is too long is told apart from one of exactly MAX_BODY:
+    # werkzeug would otherwise cut it at the limit, and the HMAC would fail.
+    request.max_content_length = MAX_BODY + 1
     try:
         body = request.get_data(cache=False)
     except RequestEntityTooLarge:
-        return _answer(413, f"body larger than {MAX_BODY} bytes")
+        body = None
+    if body is None or len(body) > MAX_BODY:
+        response = _answer(413, f"body larger than {MAX_BODY} bytes")
+        response[0].headers["Connection"] = "close"  # the rest of the body is never read
+        return response
 
     headers = request.headers
     if not verify_webhook(body, headers.get("X-Shopify-Hmac-Sha256"), current_app.config["SHOPIFY_SECRETS"]):
@@ -39,6 +55,9 @@ def receive():
     for name in ("X-Shopify-Topic", "X-Shopify-Shop-Domain", "X-Shopify-Webhook-Id"):
         if not headers.get(name, "").strip():
             return _answer(400, f"missing {name} header")
+    for name, limit in HEADER_LIMITS.items():
+        if len(headers.get(name, "").strip()) > limit:
+            return _answer(400, f"{name} header longer than {limit} characters")
     domain = normalize_shop_domain(headers["X-Shopify-Shop-Domain"])
     if domain is None:
         return _answer(400, "X-Shopify-Shop-Domain is not a myshopify.com domain")

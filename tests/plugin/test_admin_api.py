@@ -44,6 +44,13 @@ def test_valid_session_token_reads_the_shops_order(client, order):
     assert response.json["name"] == "#1001"
 
 
+@pytest.mark.parametrize("name", ["²", "%231²", "١٠٠١", "1001\u00b2"])
+def test_an_order_name_of_non_ascii_digits_is_404_not_500(client, order, name):
+    response = get(client, f"/api/admin/orders/{name}", token())
+    assert response.status_code == 404
+    assert "no order" in response.json["error"]
+
+
 def test_token_signed_with_the_previous_secret_is_accepted(client, order):
     assert get(client, "/api/admin/orders/1001", token(secret=PREVIOUS_SECRET)).status_code == 200
 

@@ -56,6 +56,9 @@ def test_smtp_url_is_parsed(tmp_path):
     ("AFTERCARE_MAIL_FROM", "nobody"),
     ("SHOPIFY_BASE_URL", "https://example.com"),
     ("SHOPIFY_API_VERSION", "latest"),
+    ("AFTERCARE_SECRET_KEY", "a"),
+    ("AFTERCARE_SECRET_KEY", "x" * 31),
+    ("AFTERCARE_SECRET_KEY_PREVIOUS", "short-old-key"),
 ])
 def test_bad_value_names_its_variable(tmp_path, variable, value):
     env = dict(GOOD)
@@ -77,3 +80,10 @@ def test_cli_prints_one_line_and_exits_2_on_bad_config(tmp_path):
     assert result.stderr.strip().splitlines() == [
         "aftercare: configuration error: SHOPIFY_API_SECRET: is not set (the app's client id/secret from the Partner Dashboard)"
     ]
+
+
+def test_secret_keys_of_32_bytes_or_more_are_taken_with_the_previous_one(tmp_path):
+    config = load_config({**GOOD, "AFTERCARE_SECRET_KEY": "k" * 32, "AFTERCARE_SECRET_KEY_PREVIOUS": "p" * 40},
+                         str(tmp_path))
+    assert (config["SECRET_KEY"], config["SECRET_KEY_PREVIOUS"]) == ("k" * 32, "p" * 40)
+    assert load_config(GOOD, str(tmp_path))["SECRET_KEY_PREVIOUS"] is None

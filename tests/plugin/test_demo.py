@@ -40,7 +40,7 @@ def demo_env(tmp_path: Path, **extra: str) -> dict[str, str]:
         env.pop(name, None)  # the demo's own defaults, as for a first-time user
     env.update({
         "AFTERCARE_DATABASE_URL": f"sqlite:///{tmp_path / 'demo.db'}",
-        "AFTERCARE_SECRET_KEY": "demo-test-secret-key",
+        "AFTERCARE_SECRET_KEY": "demo-test-secret-key-0123456789abcdef",
         "PYTHONIOENCODING": "utf-8",
         **extra,
     })

@@ -64,7 +64,9 @@ def test_install_redirects_to_the_shops_consent_screen_with_a_state_cookie(app, 
 
 
 def test_full_install_uninstall_reinstall_and_shop_redact(app, fake_shopify, browser, webhooks, run_worker):
-    fake_shopify.set_shop_info(SHOP, name="Test Shop", email="owner@test-shop.example")
+    # The id of Shopify's sample app/uninstalled body: webhook bodies must name this shop.
+    fake_shopify.set_shop_info(SHOP, name="Test Shop", email="owner@test-shop.example",
+                               id="gid://shopify/Shop/548380009")
     response, _ = install(browser, fake_shopify)
     assert response.status_code == 302
     assert response.headers["Location"] == f"https://admin.shopify.com/store/test-shop/apps/{API_KEY}/"
@@ -75,7 +77,7 @@ def test_full_install_uninstall_reinstall_and_shop_redact(app, fake_shopify, bro
     assert token.encode() not in shop.access_token  # encrypted at rest
     assert crypto.decrypt(app.config["SECRET_KEY"], shop.access_token) == token
     assert shop.refresh_token is not None and shop.access_token_expires_at is not None  # expiring token
-    assert (shop.name, shop.email) == ("Test Shop", "owner@test-shop.example")
+    assert (shop.name, shop.email, shop.shopify_id) == ("Test Shop", "owner@test-shop.example", 548380009)
     subscribed = {s["topic"] for s in fake_shopify.webhook_subscriptions(SHOP)}
     assert {"ORDERS_CREATE", "FULFILLMENTS_UPDATE", "FULFILLMENT_EVENTS_CREATE", "APP_UNINSTALLED"} <= subscribed
     assert not any("REDACT" in t or "DATA_REQUEST" in t for t in subscribed)  # only the TOML can declare those
@@ -98,7 +100,9 @@ def test_full_install_uninstall_reinstall_and_shop_redact(app, fake_shopify, bro
     run_worker()
 
     shop_id = shop.id
-    webhooks.post("shop/redact", {"shop_id": 954889, "shop_domain": SHOP})
+    webhooks.post("app/uninstalled", load_payload("app_uninstalled"))  # shop/redact follows an uninstall
+    run_worker()
+    webhooks.post("shop/redact", {"shop_id": 548380009, "shop_domain": SHOP})
     run_worker()
     dump = database_dump(app)
     assert SHOP not in dump

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from plugin.models import DataExport, Notification, Order, Shop, TrackingEvent
+from plugin.models import DataExport, Notification, Order, Shop, TrackingEvent, WebhookDelivery
 from plugin.privacy import REDACTED_PAYLOAD
 
 from ..conftest import API_KEY, SECRET, SHOP, database_dump, db, load_payload
@@ -103,7 +103,8 @@ def test_compliance_topics_are_acted_on_after_uninstall(app, shop, webhooks, run
     two_customers(webhooks, run_worker)
     webhooks.post("app/uninstalled", load_payload("app_uninstalled"))
     run_worker()
-    webhooks.post("customers/redact", {"shop_id": 1, "shop_domain": SHOP, "customer": JON, "orders_to_redact": []})
+    webhooks.post("customers/redact", {"shop_id": 548380009, "shop_domain": SHOP, "customer": JON,
+                                       "orders_to_redact": []})
     run_worker()
     assert "jon@example.com" not in database_dump(app)
 
@@ -119,11 +120,65 @@ def test_shop_redact_for_an_unknown_shop_is_answered_and_changes_nothing(app, sh
 
 def test_shop_redact_only_erases_that_shop(app, shop, webhooks, run_worker, runner):
     runner("shops", "add", "other-shop.myshopify.com", "--token", "t")
-    webhooks.post("orders/create", load_payload("order_create"), shop="other-shop.myshopify.com")
+    other = load_payload("order_create")
+    other.update(id=3003, fulfillments=[])
+    other["line_items"] = []
+    webhooks.post("orders/create", other, shop="other-shop.myshopify.com")
     two_customers(webhooks, run_worker)
-    webhooks.post("shop/redact", {"shop_id": 1, "shop_domain": SHOP})
+    webhooks.post("app/uninstalled", load_payload("app_uninstalled"))
+    run_worker()
+    webhooks.post("shop/redact", {"shop_id": 548380009, "shop_domain": SHOP})
     run_worker()
     dump = database_dump(app)
     assert SHOP not in dump and "ada@example.org" not in dump
     assert "other-shop.myshopify.com" in dump
     assert db().scalar(select(func.count()).select_from(Order)) == 1
+
+
+def _order_of(order_id: int, email: str, customer_id: int, customer_email: str, tracking: str,
+              first_name: str) -> tuple[dict, dict]:
+    order = load_payload("order_create")
+    order.update(id=order_id, name=f"#{order_id}", order_number=order_id, email=email, contact_email=email,
+                 phone=None, fulfillments=[])
+    order["customer"].update(id=customer_id, email=customer_email, first_name=first_name, last_name="Else")
+    order["shipping_address"].update(first_name=first_name, phone=f"555-{order_id}")
+    order["line_items"] = []
+    fulfillment = load_payload("fulfillment_create")
+    fulfillment.update(id=order_id + 1, order_id=order_id, email=email, tracking_numbers=[tracking],
+                       tracking_urls=[f"https://carrier.example/track/{tracking}"], tracking_company="CarrierCo")
+    fulfillment["line_items"] = []
+    return order, fulfillment
+
+
+def test_customer_redact_erases_the_customers_orders_whole_and_nothing_of_a_lookalike(app, shop, webhooks, run_worker):
+    # John ordered with a work address on the order; his customer record has the redacted one.
+    for order, fulfillment in (
+        _order_of(4001, "john.w@work.example", 444, "john@example.com", "1ZJOHN", "Jonathan"),
+        _order_of(4002, "bigjohn@example.com", 555, "bigjohn@example.com", "1ZBIGJOHN", "Bartholomew"),
+    ):
+        webhooks.post("orders/create", order)
+        webhooks.post("fulfillments/create", fulfillment)
+    run_worker()
+    before = database_dump(app)
+    assert "john.w@work.example" in before and "1ZJOHN" in before
+
+    # Shopify's own sample body: none of its ids are ours, only the email is.
+    webhooks.post("customers/redact", {
+        "shop_id": 954889, "shop_domain": SHOP,
+        "customer": {"id": 191167, "email": "john@example.com", "phone": "555-625-1199"},
+        "orders_to_redact": [299938, 280263, 220458]})
+    run_worker()
+
+    after = database_dump(app)
+    for trace in ("john.w@work.example", "1ZJOHN", "Jonathan", "555-4001"):
+        assert trace not in after.replace("1ZBIGJOHN", "").replace("bigjohn@", ""), trace
+    assert "john@example.com" not in after.replace("bigjohn@example.com", "")
+    john = db().scalar(select(Order).where(Order.shopify_id == 4001))
+    assert (john.email, john.customer_email, john.customer_id, john.shipping_phone) == (None, None, None, None)
+    assert (john.fulfillments[0].tracking_numbers, john.fulfillments[0].tracking_company) == ([], None)
+    # The lookalike keeps everything, stored bodies included.
+    assert "bigjohn@example.com" in after and "1ZBIGJOHN" in after and "Bartholomew" in after
+    bigjohn = db().scalar(select(Order).where(Order.shopify_id == 4002))
+    assert (bigjohn.email, bigjohn.fulfillments[0].tracking_numbers) == ("bigjohn@example.com", ["1ZBIGJOHN"])
+    kept = db().scalars(select(WebhookDelivery.topic).where(WebhookDelivery.topic != "customers/redact")).all()
+    assert sorted(kept) == ["fulfillments/create", "orders/create"]  # bigjohn's two, not john's

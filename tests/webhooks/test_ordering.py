@@ -51,9 +51,9 @@ def test_same_delivery_three_times_changes_state_once(app, shop, webhooks, run_w
     calls = []
     original = handlers.HANDLERS["fulfillments/update"]
 
-    def counting(session, shop, body):
+    def counting(session, shop, body, delivery):
         calls.append(body["id"])
-        original(session, shop, body)
+        original(session, shop, body, delivery)
 
     handlers.HANDLERS["fulfillments/update"] = counting
     try:
@@ -71,7 +71,7 @@ def test_workers_draining_one_inbox_never_run_a_delivery_twice(app, shop, webhoo
     seen: list[tuple[int, str]] = []
     lock = threading.Lock()
 
-    def recording(session, shop, body):
+    def recording(session, shop, body, delivery):
         time.sleep(0.002)  # widen the window in which a second worker could grab the same row
         with lock:
             seen.append((body["id"], threading.current_thread().name))

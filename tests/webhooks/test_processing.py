@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from datetime import timedelta
 
 import pytest
@@ -42,7 +43,7 @@ def test_order_webhook_becomes_the_order_state(app, shop, webhooks, run_worker):
     assert (state["name"], state["number"], state["email"], state["phone"]) == ("#1001", 1001, "jon@example.com", "+15551234567")
     assert (state["customer_first_name"], state["locale"], state["financial_status"]) == ("Jon", "en-US", "paid")
     assert (state["currency"], state["total_price"], state["tags"]) == ("USD", "409.94", "vip, newsletter")
-    assert state["shipping"] == {"city": "Shippington", "country": "United States"}
+    assert state["shipping"] == {"city": "Shippington", "country": "United States", "phone": "555-555-SHIP"}
     assert [(li["id"], li["sku"], li["quantity"]) for li in state["line_items"]] == [
         ("866550311766439020", "IPOD2008PINK", 1), ("141249953214522974", "IPOD2008BLACK", 1)]
     assert deliveries(app)[0].status == "processed"
@@ -222,7 +223,7 @@ def test_app_uninstalled_marks_the_shop_and_drops_its_token(app, shop, webhooks,
 
 
 def test_a_handler_that_raises_is_retried_with_backoff_and_can_be_replayed(app, shop, webhooks, run_worker, runner, monkeypatch):
-    def broken(session, shop, body):
+    def broken(session, shop, body, delivery):
         orders.apply_order(session, shop.id, payloads.order(body))
         raise RuntimeError("upstream hiccup")
 
@@ -267,3 +268,54 @@ def test_replay_of_an_unknown_delivery_says_so(app, runner):
     result = runner("webhooks", "replay", "424242")
     assert result.exit_code != 0
     assert "no webhook delivery with id 424242" in result.output
+
+
+def test_a_database_error_is_stored_and_logged_without_the_statements_values(app, shop, webhooks, run_worker, caplog):
+    # Two line items with one id: the INSERT fails on the unique key. Its
+    # parameters hold the order's text, which can be personal (an engraving).
+    order = load_payload("order_create")
+    order["line_items"][1]["id"] = order["line_items"][0]["id"]
+    order["line_items"][0]["title"] = "Engraving: for jon@example.com, +15551234567"
+    caplog.set_level(logging.DEBUG)
+    webhooks.post("orders/create", order)
+    run_worker()
+    [delivery] = deliveries(app)
+    assert delivery.status == "failed" and "IntegrityError" in delivery.error
+    assert "line_items" in delivery.error  # still says what failed
+    for trace in ("jon@example.com", "+15551234567", "Engraving", "866550311766439020"):
+        assert trace not in delivery.error, trace
+        assert trace not in caplog.text, trace
+    assert db().scalar(select(func.count()).select_from(Order)) == 0  # and nothing half-done
+
+
+def test_the_customers_phone_and_the_shipping_phone_are_kept_apart(app, shop, webhooks, run_worker):
+    gift = load_payload("order_create")  # no phone of the customer's own; the address has one
+    gift.update(phone=None)
+    gift["customer"]["phone"] = None
+    webhooks.post("orders/create", gift)
+    own = load_payload("order_create")
+    own.update(id=2002, name="#1002", order_number=1002, phone=None, fulfillments=[])
+    own["customer"]["phone"] = "+15550001111"
+    own["line_items"] = []
+    webhooks.post("orders/create", own)
+    run_worker()
+
+    session = db()
+    first = session.scalar(select(Order).where(Order.name == "#1001"))
+    assert (first.phone, first.shipping_phone) == (None, "555-555-SHIP")
+    assert orders.sms_phone(first) == "555-555-SHIP"  # only the address has a number
+    second = session.scalar(select(Order).where(Order.name == "#1002"))
+    assert (second.phone, second.shipping_phone) == ("+15550001111", "555-555-SHIP")
+    assert orders.sms_phone(second) == "+15550001111"  # the customer's own comes first
+    state = order_state(app, "#1001")
+    assert (state["phone"], state["shipping"]["phone"]) == (None, "555-555-SHIP")
+
+
+def test_a_malformed_field_is_named_without_its_text(app, shop, webhooks, run_worker):
+    body = load_payload("order_create")
+    body["customer"]["id"] = "jon@example.com"
+    webhooks.post("orders/create", body)
+    run_worker()
+    [delivery] = deliveries(app)
+    assert "customer.id: expected a positive 64-bit integer id, got a string of 15 characters" in delivery.error
+    assert "jon@example.com" not in delivery.error

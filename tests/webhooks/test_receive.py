@@ -20,7 +20,8 @@ def stored(app) -> list[WebhookDelivery]:
 def test_valid_delivery_is_stored_with_its_headers_and_exact_body(app, shop, webhooks):
     raw = json.dumps(load_payload("order_create")).encode()
     response = webhooks.post("orders/create", raw, webhook_id="wh-1",
-                             headers={"X-Shopify-Event-Id": "ev-1", "X-Shopify-API-Version": "2026-07"})
+                             headers={"X-Shopify-Event-Id": "ev-1", "X-Shopify-API-Version": "2026-07",
+                                      "X-Shopify-Triggered-At": "2026-11-01T15:00:05.000000Z"})
     assert response.status_code == 200
     assert response.json()["status"] == "accepted"
     [delivery] = stored(app)
@@ -152,3 +153,36 @@ def test_healthz_reports_the_database(client):
     assert response.status_code == 200
     assert response.json == {"status": "ok", "database": "ok",
                              "worker": {"status": "none", "heartbeat_age_seconds": None}}
+
+
+def _post_chunked(webhooks, raw: bytes):
+    """The body sent without Content-Length, in chunks (Transfer-Encoding: chunked)."""
+    headers = {"Content-Type": "application/json", "X-Shopify-Topic": "orders/create",
+               "X-Shopify-Hmac-Sha256": sign(raw), "X-Shopify-Shop-Domain": SHOP, "X-Shopify-Webhook-Id": "chunked"}
+    chunks = (raw[i:i + 64 * 1024] for i in range(0, len(raw), 64 * 1024))
+    return webhooks.http.post(webhooks.url, data=chunks, headers=headers, timeout=10)
+
+
+def test_chunked_body_over_one_mebibyte_is_413_and_nothing_is_stored(app, shop, webhooks):
+    raw = b'{"pad": "' + b"x" * (2 * 1024 * 1024) + b'"}'
+    response = _post_chunked(webhooks, raw)
+    assert response.status_code == 413
+    assert "larger than" in response.json()["message"]
+    assert stored(app) == []
+
+
+def test_chunked_body_of_exactly_one_mebibyte_is_accepted(app, shop, webhooks):
+    raw = b'{"pad": "' + b"x" * (1024 * 1024 - 11) + b'"}'
+    response = _post_chunked(webhooks, raw)
+    assert response.status_code == 200
+    assert [d.payload for d in stored(app)] == [raw]
+
+
+@pytest.mark.parametrize("header", ["X-Shopify-Webhook-Id", "X-Shopify-Topic", "X-Shopify-Event-Id",
+                                    "X-Shopify-Triggered-At", "X-Shopify-API-Version"])
+def test_header_longer_than_its_column_is_400_naming_it(app, shop, webhooks, header):
+    response = webhooks.post("orders/create", load_payload("order_create"), headers={header: "x" * 300})
+    assert response.status_code == 400
+    assert header in response.json()["message"]
+    assert stored(app) == []
+    assert webhooks.post("orders/create", load_payload("order_create")).status_code == 200  # and all is well
