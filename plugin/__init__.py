@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 from flask import Flask
 
-from . import db
+from . import db, dbcheck
 from .config import load_config
 
 
@@ -33,6 +33,7 @@ def create_app(test_config: Mapping | None = None, *, environ: Mapping[str, str]
     app.extensions["aftercare.worker_jobs"] = []
 
     db.init_app(app)
+    dbcheck.init_app(app)  # an unreachable or unmigrated database: one log line and 503, no traceback
 
     from . import admin, auth, health
     app.register_blueprint(health.bp)
@@ -50,3 +51,12 @@ def create_app(test_config: Mapping | None = None, *, environ: Mapping[str, str]
         from . import demo
         app.register_blueprint(demo.bp)
     return app
+
+
+def cli_commands() -> list:
+    """The command groups of the packages create_app registers, for the
+    `aftercare` command: it lists them before (and without) building an app,
+    so that help works with no configuration."""
+    import webhooks
+
+    return [webhooks.cli]
