@@ -15,6 +15,8 @@ import errno
 import json
 import logging
 import os
+import shlex
+import shutil
 import signal
 import socket
 import sys
@@ -51,12 +53,12 @@ DEV_DEFAULTS = {"SHOPIFY_API_KEY": "dev-api-key", "SHOPIFY_API_SECRET": "dev-api
 bp = Blueprint("demo", __name__)
 
 
-def _demo_orders() -> tuple[list[Order], dict[str, int]]:
-    """The demo shop's orders, newest first, and its inbox counts by status."""
+def _demo_orders() -> list[Order]:
+    """The demo shop's orders, newest first."""
     session = get_session()
     shop = shops.by_domain(session, DEMO_SHOP)
     if shop is None:
-        return [], {}
+        return []
     orders = session.scalars(
         select(Order)
         .where(Order.shop_id == shop.id)
@@ -67,7 +69,7 @@ def _demo_orders() -> tuple[list[Order], dict[str, int]]:
             selectinload(Order.fulfillments).selectinload(Fulfillment.line_items),
         )
     ).all()
-    return list(orders), inbox_counts(session, shop.id)
+    return list(orders)
 
 
 def inbox_counts(session: Session, shop_id: int) -> dict[str, int]:
@@ -77,6 +79,38 @@ def inbox_counts(session: Session, shop_id: int) -> dict[str, int]:
         .where(WebhookDelivery.shop_id == shop_id)
         .group_by(WebhookDelivery.status)
     ).all())
+
+
+def failed_deliveries(session: Session, shop_id: int, limit: int = 20) -> list[dict]:
+    """The shop's failed webhook deliveries, newest first, with their errors:
+    what the page's "failed" count is made of."""
+    rows = session.scalars(
+        select(WebhookDelivery)
+        .where(WebhookDelivery.shop_id == shop_id, WebhookDelivery.status == DeliveryStatus.FAILED.value)
+        .order_by(WebhookDelivery.id.desc())
+        .limit(limit)
+    )
+    return [{
+        "id": d.id,
+        "topic": d.topic,
+        "webhook_id": d.webhook_id,
+        "attempts": d.attempts,
+        "received_at": d.received_at.isoformat(),
+        "next_attempt_at": d.next_attempt_at.isoformat() if d.next_attempt_at else None,
+        "error": d.error,
+        "replay": command_line("webhooks", "replay", str(d.id)),
+    } for d in rows]
+
+
+def _demo_webhooks() -> dict:
+    """The demo shop's inbox counts and its failed deliveries."""
+    session = get_session()
+    shop = shops.by_domain(session, DEMO_SHOP)
+    counts = inbox_counts(session, shop.id) if shop is not None else {}
+    return {
+        **{status.value: counts.get(status.value, 0) for status in DeliveryStatus},
+        "failed_deliveries": failed_deliveries(session, shop.id) if shop is not None else [],
+    }
 
 
 def _when(value: str | None) -> str:
@@ -105,12 +139,12 @@ def _tracking_links(fulfillment: dict) -> list[tuple[str, str | None]]:
 
 @bp.get("/demo")
 def page():
-    orders, inbox = _demo_orders()
+    orders = _demo_orders()
     return render_template(
         "demo.html",
         shop=DEMO_SHOP,
         orders=[order_state(o) for o in orders],
-        inbox=inbox,
+        inbox=_demo_webhooks(),
         when=_when,
         tracking_links=_tracking_links,
     )
@@ -118,8 +152,14 @@ def page():
 
 @bp.get("/demo/orders.json")
 def orders_json():
-    orders, _ = _demo_orders()
+    orders = _demo_orders()
     return jsonify([order_state(o) for o in orders])
+
+
+@bp.get("/demo/webhooks.json")
+def webhooks_json():
+    """Deliveries by status, and the failed ones with their errors."""
+    return jsonify(_demo_webhooks())
 
 
 # =========================================================================== sample payloads
@@ -525,7 +565,7 @@ def run_scenario(app: Flask, base_url: str, step_seconds: float, stop: threading
     _wait_for_inbox(app, stop)
     failed = _inbox_counts(app).get(DeliveryStatus.FAILED.value, 0)
     if failed:
-        say(f"  ! {failed} webhook deliveries failed; see `aftercare webhooks failed`")
+        say(f"  ! {failed} webhook deliveries failed: see {base_url}/demo, or {command_line('webhooks', 'failed')}")
     say("Demo scenario finished; the server keeps running.")
 
 
@@ -557,16 +597,34 @@ def _fail(message: str, code: int = 1) -> None:
     sys.exit(code)
 
 
+def command_line(*args: str) -> str:
+    """An `aftercare` command line that works as printed, pasted into another
+    terminal in the same directory: the program as this one was started
+    (plain `aftercare` only when that is what the PATH finds), after the
+    variables the demo set for itself or was given for its database."""
+    program = sys.argv[0] if os.path.basename(sys.argv[0]) == "aftercare" else ""
+    if not os.path.isfile(program):  # not started as `aftercare` (tests): the one beside this Python
+        program = os.path.join(os.path.dirname(sys.executable), "aftercare")
+    on_path = shutil.which("aftercare")
+    if on_path and os.path.isfile(program) and os.path.samefile(on_path, program):
+        program = "aftercare"
+    elif os.path.isabs(program) and os.path.abspath(program).startswith(os.getcwd() + os.sep):
+        program = os.path.relpath(program)  # .venv/bin/aftercare, from where the demo was started
+    env = [f"{name}={shlex.quote(os.environ[name])}" for name in DEV_DEFAULTS
+           if os.environ.get(name) == DEV_DEFAULTS[name]]
+    if os.environ.get("AFTERCARE_DATABASE_URL"):
+        env.append(f"AFTERCARE_DATABASE_URL={shlex.quote(os.environ['AFTERCARE_DATABASE_URL'])}")
+    return " ".join([*env, shlex.quote(program), *map(shlex.quote, args)])
+
+
 def print_urls(base_url: str, say: Callable[[str], None] = _say) -> None:
     """What to open; one place, so later features add their own lines here."""
-    needs = " ".join(f"{name}={os.environ[name]}" for name in DEV_DEFAULTS
-                     if os.environ.get(name) == DEV_DEFAULTS[name])
-    try_command = f"aftercare orders show --shop {DEMO_SHOP} 1001"
     say(f"Aftercare demo running on {base_url}  (Ctrl-C to stop)")
     say(f"  Orders (demo view):  {base_url}/demo")
     say(f"  Orders (JSON):       {base_url}/demo/orders.json")
+    say(f"  Webhooks (JSON):     {base_url}/demo/webhooks.json")
     say(f"  Health:              {base_url}/healthz")
-    say(f"  Try: {needs + ' ' if needs else ''}{try_command}")
+    say(f"  Try, in another terminal here: {command_line('orders', 'show', '--shop', DEMO_SHOP, '1001')}")
 
 
 def _listen(port: int) -> socket.socket:
