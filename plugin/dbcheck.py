@@ -15,7 +15,6 @@ from __future__ import annotations
 import logging
 import time
 
-from alembic.script import ScriptDirectory
 from flask import Flask, current_app, jsonify
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import make_url
@@ -102,8 +101,11 @@ def _probe(app: Flask, *, strict: bool) -> str | None:
             "version of Aftercare does not know (a newer version upgraded it): run that version")
 
 
-def _scripts(app: Flask) -> ScriptDirectory:
-    from .migrate import alembic_config  # migrate imports alembic's command module: only when needed
+def _scripts(app: Flask):
+    # Alembic only when asked: the web app's start-up should not pay for it.
+    from alembic.script import ScriptDirectory
+
+    from .migrate import alembic_config
 
     return ScriptDirectory.from_config(alembic_config(app))
 
