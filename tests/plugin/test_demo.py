@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from plugin import create_app, demo, migrate, orders, shops, worker
+from plugin import create_app, demo, demo_scenario, migrate, orders, shops, worker
 from plugin.db import engine, worker_session
 from plugin.signatures import verify_webhook
 from webhooks import payloads
@@ -239,7 +239,7 @@ def test_demo_reports_a_configuration_error_in_one_line(tmp_path):
 
 def test_scenario_timestamps_only_move_forward_and_are_in_the_past():
     now = datetime(2026, 11, 5, 12, 0, tzinfo=timezone.utc)
-    steps = demo.scenario(now)
+    steps = demo_scenario.scenario(now)
     assert 15 <= len(steps) <= 20
     seen: dict[tuple[str, int], datetime] = {}
     for step in steps:
@@ -261,11 +261,11 @@ def test_scenario_timestamps_only_move_forward_and_are_in_the_past():
 
 def test_webhook_headers_are_signed_like_shopify():
     body = '{"id": 1, "title": "Tea & Biscuits — 健太"}'.encode()
-    headers = demo.webhook_headers("orders/create", body, "a-secret", "2026-07")
+    headers = demo_scenario.webhook_headers("orders/create", body, "a-secret", "2026-07")
     assert verify_webhook(body, headers["X-Shopify-Hmac-Sha256"], ["a-secret"])
     assert headers["X-Shopify-Shop-Domain"] == demo.DEMO_SHOP
-    assert headers["X-Shopify-Webhook-Id"] != demo.webhook_headers("orders/create", body, "a-secret", "2026-07")[
-        "X-Shopify-Webhook-Id"]
+    again = demo_scenario.webhook_headers("orders/create", body, "a-secret", "2026-07")
+    assert headers["X-Shopify-Webhook-Id"] != again["X-Shopify-Webhook-Id"]
     for name in ("X-Shopify-Topic", "X-Shopify-Event-Id", "X-Shopify-Triggered-At", "X-Shopify-API-Version"):
         assert headers[name]
 
@@ -299,13 +299,14 @@ def test_demo_page_escapes_markup_and_shows_only_the_demo_shop(demo_app):
     assert client.get("/demo/orders.json").json == []
 
     t = datetime(2026, 11, 1, 10, 0, tzinfo=timezone.utc)
-    body = demo.order_body(demo.MAYA, created_at=t, updated_at=t)
+    body = demo_scenario.order_body(demo_scenario.MAYA, created_at=t, updated_at=t)
     body["customer"]["first_name"] = "<script>alert(1)</script>"
     body["line_items"][0]["title"] = "<b>Bold</b> & Co"
-    ship = demo.fulfillment_body(demo.MAYA, demo.Carrier("Evil <Post>", "X1", "javascript:alert(1)"),
-                                 created_at=t, updated_at=t, shipment_status="in_transit")
+    evil = demo_scenario.Carrier("Evil <Post>", "X1", "javascript:alert(1)")
+    ship = demo_scenario.fulfillment_body(demo_scenario.MAYA, evil, created_at=t, updated_at=t,
+                                          shipment_status="in_transit")
     _add_order(demo_app, demo.DEMO_SHOP, body, ship)
-    other = demo.order_body(demo.AMARA, created_at=t, updated_at=t)
+    other = demo_scenario.order_body(demo_scenario.AMARA, created_at=t, updated_at=t)
     other["email"] = "someone@other-shop.example"
     _add_order(demo_app, "other-shop.myshopify.com", other)
 
@@ -320,7 +321,7 @@ def test_demo_page_escapes_markup_and_shows_only_the_demo_shop(demo_app):
 
 
 def _post(client, topic: str, body: bytes, domain: str = demo.DEMO_SHOP):
-    headers = demo.webhook_headers(topic, body, SECRET, "2026-07")
+    headers = demo_scenario.webhook_headers(topic, body, SECRET, "2026-07")
     headers["X-Shopify-Shop-Domain"] = domain
     return client.post("/webhooks", data=body, headers=headers)
 
@@ -334,7 +335,7 @@ def test_demo_page_lists_failed_deliveries_with_their_error(demo_app):
         with demo_app.app_context(), worker_session(demo_app) as session, session.begin():
             shops.install(session, domain, shops.static_grant("t"))
     t = datetime(2026, 11, 1, 10, 0, tzinfo=timezone.utc)
-    good = json.dumps(demo.order_body(demo.MAYA, created_at=t, updated_at=t)).encode()
+    good = json.dumps(demo_scenario.order_body(demo_scenario.MAYA, created_at=t, updated_at=t)).encode()
     bad = json.dumps({"id": "<b>1001</b>", "updated_at": 5}).encode()
     assert _post(client, "orders/create", good).json["status"] == "accepted"
     assert _post(client, "orders/create", bad).json["status"] == "accepted"
