@@ -155,24 +155,28 @@ def worker_command(once: bool, poll: float):
 
     Run as many as the load needs, on any machines (PostgreSQL shares the work)."""
     app = current_app._get_current_object()
-    dbcheck.check(app)
     if once:
+        dbcheck.check(app)
         click.echo(f"worker processed {worker.run(app, once=True)} item(s)")
         return
     # The loop runs in a thread; this one only waits, so Ctrl-C or SIGTERM
     # (turned into KeyboardInterrupt) never lands inside the loop's own locks.
+    signal.signal(signal.SIGTERM, _raise_interrupt)
     stop = threading.Event()
     done = []
     loop = threading.Thread(target=lambda: done.append(worker.run(app, poll_seconds=poll, stop=stop)), name="worker")
-    signal.signal(signal.SIGTERM, _raise_interrupt)
-    loop.start()
     try:
+        # Before the loop, which would retry (and log) every few seconds: a
+        # database that is not there or not migrated is one line and exit 1.
+        dbcheck.check(app)
+        loop.start()
         while loop.is_alive():
             loop.join(0.5)
     except KeyboardInterrupt:
         click.echo("stopping: finishing the item in hand", err=True)
         stop.set()
-        loop.join()
+        if loop.ident is not None:
+            loop.join()
     click.echo(f"worker stopped after {sum(done)} item(s)")
 
 
