@@ -75,8 +75,8 @@ class AftercareGroup(AppGroup):
         ctx.exit(1)
 
 
-@click.group(cls=AftercareGroup, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]},
-             epilog="""\b
+@click.group(cls=AftercareGroup, invoke_without_command=True,
+             context_settings={"help_option_names": ["-h", "--help"]}, epilog="""\b
 Configuration comes from environment variables, checked when a command needs
 them: SHOPIFY_API_KEY and SHOPIFY_API_SECRET (required; the demo has its own),
 AFTERCARE_DATABASE_URL (default: SQLite in the instance folder), and more in
