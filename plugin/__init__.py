@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 from flask import Flask
 
-from . import accesslog, db
+from . import accesslog, db, dbcheck
 from .config import load_config
 
 
@@ -34,6 +34,7 @@ def create_app(test_config: Mapping | None = None, *, environ: Mapping[str, str]
 
     db.init_app(app)
     accesslog.init_app(app)
+    dbcheck.init_app(app)  # an unreachable or unmigrated database: one log line and 503, no traceback
 
     from . import admin, auth, health
     app.register_blueprint(health.bp)
@@ -51,3 +52,14 @@ def create_app(test_config: Mapping | None = None, *, environ: Mapping[str, str]
         from . import demo
         app.register_blueprint(demo.bp)
     return app
+
+
+def cli_commands() -> list:
+    """The command groups of the packages create_app registers, for the
+    `aftercare` command: it lists them before (and without) building an app,
+    so that help works with no configuration."""
+    import webhooks
+
+    from .admin.cli import settings_cli
+
+    return [webhooks.cli, settings_cli]

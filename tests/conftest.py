@@ -47,6 +47,17 @@ SECRET = "shpss_test0000000000000000000000000000"
 PREVIOUS_SECRET = "shpss_rotated000000000000000000000000000"
 SHOP = "test-shop.myshopify.com"
 POSTGRES_ENV = "AFTERCARE_TEST_POSTGRES_URL"
+POSTGRES_SKIP = f"PostgreSQL tests need {POSTGRES_ENV}"
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Report every PostgreSQL skip from one place, so `-ra` folds them into
+    one summary line instead of one per test; other skips show as usual."""
+    report = yield
+    if report.skipped and isinstance(report.longrepr, tuple) and report.longrepr[2].endswith(POSTGRES_SKIP):
+        report.longrepr = (__file__, None, report.longrepr[2])
+    return report
 
 
 def db():
@@ -107,7 +118,7 @@ def fresh_database(backend: str, tmp_path: Path):
     if not server:
         if os.environ.get("CI"):
             pytest.fail(f"{POSTGRES_ENV} is not set: CI must test on PostgreSQL")
-        pytest.skip(f"PostgreSQL tests need {POSTGRES_ENV}")
+        pytest.skip(POSTGRES_SKIP)
     name = f"aftercare_test_{uuid.uuid4().hex[:12]}"
     admin = create_engine(server, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -15,12 +16,12 @@ from pathlib import Path
 import pytest
 import requests
 
-from plugin import create_app, demo, migrate, orders, shops
+from plugin import create_app, demo, demo_scenario, migrate, orders, shops, worker
 from plugin.db import engine, worker_session
 from plugin.signatures import verify_webhook
 from webhooks import payloads
 
-from ..conftest import environ, fresh_database
+from ..conftest import SECRET, environ, fresh_database
 
 AFTERCARE = Path(sys.executable).parent / "aftercare"
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="signals as on POSIX")
@@ -50,12 +51,12 @@ def demo_env(tmp_path: Path, **extra: str) -> dict[str, str]:
 class Demo:
     """`aftercare demo` as a subprocess, its output collected as it comes."""
 
-    def __init__(self, port: int, env: dict[str, str], cwd: Path):
+    def __init__(self, port: int, env: dict[str, str], cwd: Path, program: str = str(AFTERCARE)):
         self.port = port
         self.base = f"http://127.0.0.1:{port}"
         self.lines: list[str] = []
         self.proc = subprocess.Popen(
-            [str(AFTERCARE), "demo", "--port", str(port), "--step-seconds", "0.05"],
+            [program, "demo", "--port", str(port), "--step-seconds", "0.05"],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             env=env, cwd=cwd, text=True, encoding="utf-8",
         )
@@ -132,13 +133,28 @@ def summary(states: list[dict]) -> list:
     ]
 
 
+def a_checkout_with_a_venv(tmp_path: Path) -> Path:
+    """A directory laid out as after the README's set-up command: .venv/bin/aftercare."""
+    checkout = tmp_path / "checkout"
+    (checkout / ".venv" / "bin").mkdir(parents=True)
+    (checkout / ".venv" / "bin" / "aftercare").symlink_to(AFTERCARE)
+    return checkout
+
+
+def path_without_aftercare() -> str:
+    return os.pathsep.join(d for d in os.environ.get("PATH", "/usr/bin:/bin").split(os.pathsep)
+                           if d and not (Path(d) / "aftercare").exists())
+
+
 def test_demo_runs_the_lifecycle_over_http_stops_on_ctrl_c_and_runs_again(tmp_path):
     port = free_port()
-    env = demo_env(tmp_path)
+    checkout = a_checkout_with_a_venv(tmp_path)
+    # Started as the README says, from the checkout, with `aftercare` not on the PATH.
+    env = demo_env(tmp_path, PATH=path_without_aftercare())
     runs = []
     with requests.Session() as http:
         for _ in (1, 2):
-            d = Demo(port, env, tmp_path)
+            d = Demo(port, env, checkout, program=".venv/bin/aftercare")
             try:
                 states = d.wait_for_final_states(http)
                 assert len(states) == 5, summary(states)  # no duplicates on the second run either
@@ -165,6 +181,24 @@ def test_demo_runs_the_lifecycle_over_http_stops_on_ctrl_c_and_runs_again(tmp_pa
                 assert "健太" in page.text
                 assert '<meta http-equiv="refresh" content="3">' in page.text
                 assert http.get(f"{d.base}/healthz", timeout=5).status_code == 200
+                inbox = http.get(f"{d.base}/demo/webhooks.json", timeout=5).json()
+                assert (inbox["failed"], inbox["pending"], inbox["failed_deliveries"]) == (0, 0, [])
+                assert inbox["processed"] >= 27
+
+                # The printed admin link opens the admin in a plain browser, no store needed.
+                [admin_line] = [line for line in d.lines if "Admin (signed link): " in line]
+                admin = http.get(admin_line.split("Admin (signed link): ", 1)[1].strip(), timeout=5)
+                assert admin.status_code == 200 and "aftercare-demo.myshopify.com" in admin.text
+
+                # The printed command works as printed, pasted into a new terminal in the same directory.
+                [try_line] = [line for line in d.lines if "Try, in another terminal here: " in line]
+                command = try_line.split("Try, in another terminal here: ", 1)[1].strip()
+                assert ".venv/bin/aftercare orders show --shop aftercare-demo.myshopify.com 1001" in command
+                fresh_terminal = {"PATH": env["PATH"], "HOME": str(tmp_path)}
+                shown = subprocess.run(["bash", "-c", command], cwd=checkout, env=fresh_terminal,
+                                       capture_output=True, text=True, encoding="utf-8", timeout=60)
+                assert shown.returncode == 0, shown.stderr
+                assert json.loads(shown.stdout)["name"] == "#1001"
 
                 code = d.interrupt()
                 out = d.output
@@ -210,7 +244,7 @@ def test_demo_reports_a_configuration_error_in_one_line(tmp_path):
 
 def test_scenario_timestamps_only_move_forward_and_are_in_the_past():
     now = datetime(2026, 11, 5, 12, 0, tzinfo=timezone.utc)
-    steps = demo.scenario(now)
+    steps = demo_scenario.scenario(now)
     assert 15 <= len(steps) <= 20
     seen: dict[tuple[str, int], datetime] = {}
     for step in steps:
@@ -232,11 +266,11 @@ def test_scenario_timestamps_only_move_forward_and_are_in_the_past():
 
 def test_webhook_headers_are_signed_like_shopify():
     body = '{"id": 1, "title": "Tea & Biscuits — 健太"}'.encode()
-    headers = demo.webhook_headers("orders/create", body, "a-secret", "2026-07")
+    headers = demo_scenario.webhook_headers("orders/create", body, "a-secret", "2026-07")
     assert verify_webhook(body, headers["X-Shopify-Hmac-Sha256"], ["a-secret"])
     assert headers["X-Shopify-Shop-Domain"] == demo.DEMO_SHOP
-    assert headers["X-Shopify-Webhook-Id"] != demo.webhook_headers("orders/create", body, "a-secret", "2026-07")[
-        "X-Shopify-Webhook-Id"]
+    again = demo_scenario.webhook_headers("orders/create", body, "a-secret", "2026-07")
+    assert headers["X-Shopify-Webhook-Id"] != again["X-Shopify-Webhook-Id"]
     for name in ("X-Shopify-Topic", "X-Shopify-Event-Id", "X-Shopify-Triggered-At", "X-Shopify-API-Version"):
         assert headers[name]
 
@@ -270,13 +304,14 @@ def test_demo_page_escapes_markup_and_shows_only_the_demo_shop(demo_app):
     assert client.get("/demo/orders.json").json == []
 
     t = datetime(2026, 11, 1, 10, 0, tzinfo=timezone.utc)
-    body = demo.order_body(demo.MAYA, created_at=t, updated_at=t)
+    body = demo_scenario.order_body(demo_scenario.MAYA, created_at=t, updated_at=t)
     body["customer"]["first_name"] = "<script>alert(1)</script>"
     body["line_items"][0]["title"] = "<b>Bold</b> & Co"
-    ship = demo.fulfillment_body(demo.MAYA, demo.Carrier("Evil <Post>", "X1", "javascript:alert(1)"),
-                                 created_at=t, updated_at=t, shipment_status="in_transit")
+    evil = demo_scenario.Carrier("Evil <Post>", "X1", "javascript:alert(1)")
+    ship = demo_scenario.fulfillment_body(demo_scenario.MAYA, evil, created_at=t, updated_at=t,
+                                          shipment_status="in_transit")
     _add_order(demo_app, demo.DEMO_SHOP, body, ship)
-    other = demo.order_body(demo.AMARA, created_at=t, updated_at=t)
+    other = demo_scenario.order_body(demo_scenario.AMARA, created_at=t, updated_at=t)
     other["email"] = "someone@other-shop.example"
     _add_order(demo_app, "other-shop.myshopify.com", other)
 
@@ -288,3 +323,42 @@ def test_demo_page_escapes_markup_and_shows_only_the_demo_shop(demo_app):
     assert "X1" in html
     assert "someone@other-shop.example" not in html and "#1004" not in html
     assert [o["name"] for o in client.get("/demo/orders.json").json] == ["#1001"]
+
+
+def _post(client, topic: str, body: bytes, domain: str = demo.DEMO_SHOP):
+    headers = demo_scenario.webhook_headers(topic, body, SECRET, "2026-07")
+    headers["X-Shopify-Shop-Domain"] = domain
+    return client.post("/webhooks", data=body, headers=headers)
+
+
+def test_demo_page_lists_failed_deliveries_with_their_error(demo_app):
+    client = demo_app.test_client()
+    assert "Failed webhook deliveries" not in client.get("/demo").text
+    assert client.get("/demo/webhooks.json").json == {"pending": 0, "processed": 0, "failed": 0,
+                                                      "failed_deliveries": []}
+    for domain in (demo.DEMO_SHOP, "other-shop.myshopify.com"):
+        with demo_app.app_context(), worker_session(demo_app) as session, session.begin():
+            shops.install(session, domain, shops.static_grant("t"))
+    t = datetime(2026, 11, 1, 10, 0, tzinfo=timezone.utc)
+    good = json.dumps(demo_scenario.order_body(demo_scenario.MAYA, created_at=t, updated_at=t)).encode()
+    bad = json.dumps({"id": "<b>1001</b>", "updated_at": 5}).encode()
+    assert _post(client, "orders/create", good).json["status"] == "accepted"
+    assert _post(client, "orders/create", bad).json["status"] == "accepted"
+    assert _post(client, "orders/create", b'{"id": "other shop\'s"}', "other-shop.myshopify.com").status_code == 200
+    worker.run(demo_app, once=True)
+
+    inbox = client.get("/demo/webhooks.json").json
+    assert (inbox["processed"], inbox["failed"]) == (1, 1)  # counts and list are the demo shop's only
+    [failed] = inbox["failed_deliveries"]
+    assert failed["topic"] == "orders/create" and failed["attempts"] == 1
+    assert failed["error"].startswith("PayloadError: id: expected a positive 64-bit integer id")
+    assert failed["next_attempt_at"] is None  # an unparsable body is not retried
+    assert failed["replay"].endswith(f"aftercare webhooks replay {failed['id']}")
+
+    html = client.get("/demo").text
+    assert '<a class="bad" href="#failed">1 failed</a>' in html
+    assert "Failed webhook deliveries" in html
+    # The stored error describes the bad value by its length, never its text.
+    assert "got a string of 11 characters" in html and "1001</b>" not in html
+    assert f"webhooks replay {failed['id']}" in html
+    assert "other shop" not in html
