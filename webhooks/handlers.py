@@ -11,8 +11,8 @@ from collections.abc import Callable
 
 from sqlalchemy.orm import Session
 
-from plugin import orders, privacy, shops
-from plugin.models import Shop
+from plugin import notifications, orders, privacy, shops
+from plugin.models import Order, Shop, utcnow
 
 from . import payloads
 
@@ -23,15 +23,23 @@ COMPLIANCE_TOPICS = frozenset({"customers/data_request", "customers/redact", "sh
 
 
 def order_changed(session: Session, shop: Shop, body: dict) -> None:
-    orders.apply_order(session, shop.id, payloads.order(body))
+    _notify(session, shop, orders.apply_order(session, shop.id, payloads.order(body)))
 
 
 def fulfillment_changed(session: Session, shop: Shop, body: dict) -> None:
-    orders.apply_fulfillment(session, shop.id, payloads.fulfillment(body))
+    _notify(session, shop, orders.apply_fulfillment(session, shop.id, payloads.fulfillment(body)).order)
 
 
 def fulfillment_event_created(session: Session, shop: Shop, body: dict) -> None:
-    orders.apply_tracking_event(session, shop.id, payloads.tracking_event(body))
+    event = orders.apply_tracking_event(session, shop.id, payloads.tracking_event(body))
+    if event is not None:
+        _notify(session, shop, event.fulfillment.order)
+
+
+def _notify(session: Session, shop: Shop, order: Order) -> None:
+    """Decide, from the order's state now, which customer messages are due."""
+    session.flush()
+    notifications.schedule(session, shop, order.id, utcnow())
 
 
 def app_uninstalled(session: Session, shop: Shop, body: dict) -> None:
