@@ -167,11 +167,22 @@ def _settle(session: Session, shop: Shop, row: Notification, configs: dict, now:
                              row.channel, Kind(row.kind))
     if later is not None:
         return _skip(row, f"collapsed: {later.kind} is already known for this parcel")
+    _renumber(order, row)
     release = quiet.release_at(config["notifications.quiet_hours"], shop.iana_timezone, now)
     if release is not None:
         row.next_attempt_at = release  # held, then released when the window ends
         return True
     return False
+
+
+def _renumber(order: Order, row: Notification) -> None:
+    """"Parcel 2 of 3" as known now: the other parcels may have been created
+    after this message was decided."""
+    fulfillment_id = (row.context or {}).get("fulfillment_id")
+    for fulfillment, context in steps.parcels(order):
+        if fulfillment.id == fulfillment_id and (row.context["parcel"], row.context["parcels"]) != (
+                context["parcel"], context["parcels"]):
+            row.context = {**row.context, **context}
 
 
 def _skip(row: Notification, reason: str) -> bool:

@@ -37,7 +37,7 @@ def recipient(order: Order, channel: str) -> str | None:
 
 def later_step_known(session: Session, shop_id: int, order_id: int, fulfillment_id: int | None,
                      channel: str, kind: Kind, statuses: tuple[str, ...] = LIVE) -> Notification | None:
-    """A message for a later step of the same parcel on the same channel,
+    """The message for the latest step of the same parcel on the same channel,
     already sent or about to be; None if there is none."""
     if fulfillment_id is None:
         return None
@@ -45,9 +45,9 @@ def later_step_known(session: Session, shop_id: int, order_id: int, fulfillment_
         Notification.shop_id == shop_id, Notification.order_id == order_id,
         Notification.channel == channel, Notification.status.in_(statuses),
     ))
-    return next((row for row in rows
-                 if row.context.get("fulfillment_id") == fulfillment_id
-                 and row.kind in Kind._value2member_map_ and RANK[Kind(row.kind)] > RANK[kind]), None)
+    later = [row for row in rows if (row.context or {}).get("fulfillment_id") == fulfillment_id
+             and row.kind in Kind._value2member_map_ and RANK[Kind(row.kind)] > RANK[kind]]
+    return max(later, key=lambda row: (RANK[Kind(row.kind)], row.id), default=None)
 
 
 def enqueue(session: Session, shop: Shop, order: Order, kind: Kind, subject: str, context: dict,
