@@ -55,6 +55,8 @@ class EmailTransport:
         self.connection.close()
 
     def send(self, recipient: str, kind: str, message: EmailMessage) -> None:
+        if not mail.valid_address(recipient):
+            raise mail.PermanentMailError("invalid recipient address")
         del message["To"]
         message["To"] = recipient
         if message["From"] is None:
