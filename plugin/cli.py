@@ -165,7 +165,11 @@ def worker_command(once: bool, poll: float):
     # (turned into KeyboardInterrupt) never lands inside the loop's own locks.
     stop = threading.Event()
     done = []
-    loop = threading.Thread(target=lambda: done.append(worker.run(app, poll_seconds=poll, stop=stop)), name="worker")
+    def work():
+        with app.app_context():  # a new thread starts without one; handlers and senders read current_app
+            done.append(worker.run(app, poll_seconds=poll, stop=stop))
+
+    loop = threading.Thread(target=work, name="worker")
     signal.signal(signal.SIGTERM, _raise_interrupt)
     loop.start()
     try:
