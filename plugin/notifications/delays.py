@@ -69,7 +69,8 @@ def check(session: Session, shop: Shop, order: Order, fulfillment: Fulfillment, 
 
 def scan(app: Flask, now: datetime) -> int:
     """Check every unflagged parcel on its way, of every installed shop; the
-    number of parcels found delayed."""
+    number of parcels found delayed. Like the worker's claims, this one query
+    spans shops on purpose; everything after it is read per shop."""
     found = 0
     with worker_session(app) as session, session.begin():
         candidates = session.execute(

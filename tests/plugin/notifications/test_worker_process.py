@@ -24,6 +24,7 @@ from .conftest import fulfillment, order
 
 def test_the_worker_command_decides_and_sends(tmp_path, smtp_server):
     smtp_server.messages.clear()
+    smtp_server.refuse_with, smtp_server.drop_data = None, 0  # as the `smtp` fixture leaves it
     env = {**environ(f"sqlite:///{tmp_path / 'w.db'}"), "AFTERCARE_SMTP_URL": f"smtp://127.0.0.1:{smtp_server.port}"}
     app = create_app(environ=env, instance_path=str(tmp_path))
     migrate.upgrade(app)
