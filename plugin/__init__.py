@@ -45,8 +45,9 @@ def create_app(test_config: Mapping | None = None, *, environ: Mapping[str, str]
     import webhooks
     webhooks.init_app(app)
 
-    from . import outbox
+    from . import notifications, outbox
     app.extensions["aftercare.worker_jobs"].append(outbox.process_due)
+    app.extensions["aftercare.worker_jobs"].append(notifications.delay_job())
 
     if app.config.get("DEMO"):
         from . import demo
@@ -61,5 +62,6 @@ def cli_commands() -> list:
     import webhooks
 
     from .admin.cli import settings_cli
+    from .notifications.cli import notifications_cli
 
-    return [webhooks.cli, settings_cli]
+    return [webhooks.cli, settings_cli, notifications_cli]

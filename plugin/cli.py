@@ -164,7 +164,12 @@ def worker_command(once: bool, poll: float):
     signal.signal(signal.SIGTERM, _raise_interrupt)
     stop = threading.Event()
     done = []
-    loop = threading.Thread(target=lambda: done.append(worker.run(app, poll_seconds=poll, stop=stop)), name="worker")
+
+    def work():
+        with app.app_context():  # a new thread starts without one; handlers and senders read current_app
+            done.append(worker.run(app, poll_seconds=poll, stop=stop))
+
+    loop = threading.Thread(target=work, name="worker")
     try:
         # Before the loop, which would retry (and log) every few seconds: a
         # database that is not there or not migrated is one line and exit 1.
@@ -264,6 +269,8 @@ def orders_show(domain: str, name: str):
     if order is None:
         raise click.ClickException(f"no order {name} in {shop.domain}")
     click.echo(json.dumps(orders.order_state(order), indent=2, ensure_ascii=False))
+
+
 
 
 # --- backfill -------------------------------------------------------------

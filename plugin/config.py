@@ -14,7 +14,7 @@ import secrets
 from collections.abc import Mapping
 from email.utils import parseaddr
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -64,6 +64,7 @@ def load_config(environ: Mapping[str, str], instance_path: str) -> dict:
         "SCOPES": _scopes(get("AFTERCARE_SCOPES") or DEFAULT_SCOPES),
         "SMTP_URL": _smtp_url(get("AFTERCARE_SMTP_URL")),
         "MAIL_FROM": _mail_from(get("AFTERCARE_MAIL_FROM") or DEFAULT_MAIL_FROM),
+        **_sms(get("AFTERCARE_SMS_URL"), get("AFTERCARE_SMS_FROM")),
         "SHOPIFY_BASE_URL": _shopify_base_url(get("SHOPIFY_BASE_URL") or DEFAULT_SHOPIFY_BASE_URL),
         "SHOPIFY_API_VERSION": _api_version(get("SHOPIFY_API_VERSION") or DEFAULT_API_VERSION),
     }
@@ -144,6 +145,30 @@ def _smtp_url(value: str | None) -> dict | None:
         "username": parts.username,
         "password": parts.password,
     }
+
+
+_SMS_FROM = re.compile(r"^(\+[1-9]\d{6,14}|[A-Za-z0-9 ]{1,11})$")
+
+
+def _sms(url: str | None, sender: str | None) -> dict:
+    """AFTERCARE_SMS_URL (https://SID:TOKEN@host/.../Messages.json; plain http
+    only on this machine, for a local stand-in) and AFTERCARE_SMS_FROM, both or neither."""
+    if url is None:
+        return {"SMS_URL": None, "SMS_FROM": None}
+    parts = urlsplit(url)
+    local = parts.hostname in ("127.0.0.1", "localhost", "::1")
+    if parts.scheme != "https" and not (parts.scheme == "http" and local) or not parts.username or not parts.password:
+        raise ConfigError("AFTERCARE_SMS_URL", "must look like https://SID:TOKEN@host/.../Messages.json")
+    if sender is None or not _SMS_FROM.match(sender):
+        raise ConfigError("AFTERCARE_SMS_FROM", "must be a sender number in E.164 (+15551234567) or an id of up to 11 letters and digits")
+    try:
+        parts.port
+    except ValueError:
+        raise ConfigError("AFTERCARE_SMS_URL", "has an invalid port") from None
+    netloc = parts.netloc.rpartition("@")[2]  # the credentials go in a header, not the URL
+    return {"SMS_URL": {"url": parts._replace(netloc=netloc).geturl(), "username": unquote(parts.username),
+                        "password": unquote(parts.password)},
+            "SMS_FROM": sender}
 
 
 def _mail_from(value: str) -> str:

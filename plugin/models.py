@@ -28,6 +28,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -160,6 +161,10 @@ class Order(Base):
     shipping_city: Mapped[str | None] = mapped_column(String(255))
     shipping_country: Mapped[str | None] = mapped_column(String(255))
     tags: Mapped[str | None] = mapped_column(Text)
+    # Shopify's `test: true`: an order placed to try the checkout; nobody is told.
+    test: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # When a parcel of the order was first found late or stalled (notifications/delays.py).
+    delayed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     shopify_created_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     shopify_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -214,6 +219,7 @@ class Fulfillment(Base):
     tracking_urls: Mapped[list] = mapped_column(JSON, default=list)
     estimated_delivery_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    delayed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # found late or stalled
     shopify_created_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     shopify_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -19,9 +19,9 @@ from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
-from . import shipments
+from . import outbox, shipments
 from .models import Fulfillment, FulfillmentLineItem, LineItem, Order, TrackingEvent
 
 
@@ -77,6 +77,7 @@ class OrderData:
     shipping_city: str | None = None
     shipping_country: str | None = None
     tags: str | None = None
+    test: bool = False
     created_at: datetime | None = None
     line_items: tuple[LineItemData, ...] = ()
     fulfillments: tuple[FulfillmentData, ...] = field(default=())
@@ -100,7 +101,7 @@ _ORDER_FIELDS = (
     "name", "number", "email", "customer_email", "phone", "shipping_phone", "customer_id",
     "customer_first_name", "locale",
     "financial_status", "fulfillment_status", "cancelled_at", "currency", "total_price",
-    "subtotal_price", "shipping_city", "shipping_country", "tags",
+    "subtotal_price", "shipping_city", "shipping_country", "tags", "test",
 )
 _LINE_ITEM_FIELDS = (
     "quantity", "title", "variant_title", "sku", "product_id", "variant_id", "price", "requires_shipping",
@@ -345,4 +346,6 @@ def order_state(order: Order) -> dict:
             }
             for f in order.fulfillments
         ],
+        "delayed_at": _iso(order.delayed_at),
+        "notifications": outbox.history(object_session(order), order.shop_id, order.id),
     }

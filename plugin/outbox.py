@@ -1,21 +1,35 @@
-"""The outbox: notifications are rows first, mail second.
+"""The outbox: notifications are rows first, messages second.
 
 Whatever decides that a message is due inserts a Notification (with a dedupe
-key). This worker job claims due rows one transaction at a time
-(plugin.worker.process_due_rows), renders the message for its kind, sends it
-and records the result. Failures are retried with backoff
-and end as `failed` with their error. Without AFTERCARE_SMTP_URL nothing is
-sent: messages wait in the outbox, visible to the admin.
+key). This worker job sends due rows in three steps, so that no database
+transaction is open while a mail server or SMS API is being talked to:
 
-A row is marked sent only after the server accepted the message; a crash
-between the two may send a message twice, never lose one.
+1. claim: in one short transaction, take a batch of due rows (FOR UPDATE SKIP
+   LOCKED on PostgreSQL, BEGIN IMMEDIATE on SQLite), settle those that must
+   not go (shop uninstalled, order cancelled, address unsubscribed, a later
+   step of the same parcel already known: "collapsed"), hold those that fall
+   in the shop's quiet hours until the window ends, render the rest, count an
+   attempt and lease them for LEASE (they are due again after it), commit;
+2. send: every email of the batch over ONE SMTP session, every SMS over one
+   HTTP session;
+3. record: in a new transaction, mark each row sent, due again with backoff
+   and jitter (transient trouble), or failed with its error (permanent, or
+   out of attempts).
+
+A crash between 2 and 3 leaves the rows leased, not lost: when the lease runs
+out they are due again and sent again. Delivery is at least once: a message
+may go twice, never zero times. Without AFTERCARE_SMTP_URL (or SMS_URL) the
+channel is not claimed at all: its messages wait in the outbox, visible to
+the admin.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import random
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 
@@ -23,13 +37,20 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import mail
-from .models import DataExport, Notification, NotificationStatus, Shop, utcnow
-from .worker import process_due_rows
+from . import settings
+from .db import worker_session
+from .models import DataExport, Notification, NotificationStatus, Order, Shop, utcnow
+from .notifications import quiet, render, steps, transports
+from .notifications.enqueue import later_step_known
+from .notifications.kinds import KINDS, Kind
+from .notifications.suppressions import Category, is_suppressed
 
 log = logging.getLogger(__name__)
 
-RETRY_DELAYS = (timedelta(minutes=1), timedelta(minutes=10), timedelta(hours=1), timedelta(hours=6))
+LEASE = timedelta(minutes=10)
+MAX_ATTEMPTS = 6
+# Waits before each retry: 1 min, 4 min, 16 min, 64 min, 4 h 16 (capped at 6 h), ±15 %.
+RETRY_BASE, RETRY_FACTOR, RETRY_MAX, JITTER = timedelta(minutes=1), 4, timedelta(hours=6), 0.15
 
 # Messages to the store owner that must go out even after uninstall (privacy law).
 OWNER_KINDS = frozenset({"data_export"})
@@ -45,6 +66,7 @@ def render_data_export(session: Session, shop: Shop, notification: Notification,
         raise LookupError("the export was erased before it could be sent")
     message = EmailMessage()
     message["Subject"] = f"Customer data request {export.request_id or export.id} for {shop.name or shop.domain}"
+    message["From"] = config["MAIL_FROM"]
     message.set_content(
         "A customer asked for the data your store holds about them, through Shopify.\n\n"
         "Aftercare's part of that data is attached as JSON; it is also in the Aftercare admin "
@@ -62,49 +84,202 @@ RENDERERS: dict[str, Renderer] = {
 }
 
 
+@dataclass
+class Outgoing:
+    id: int
+    channel: str
+    recipient: str
+    kind: str
+    content: EmailMessage | str
+
+
+@dataclass
+class Result:
+    status: NotificationStatus  # PENDING: try again later
+    error: str | None = None
+
+
+def channels(config: dict) -> tuple[str, ...]:
+    """The channels that can send: email with a mail server, SMS with an API."""
+    return tuple(c for c, key in (("email", "SMTP_URL"), ("sms", "SMS_URL")) if config.get(key))
+
+
 def process_due(app: Flask, limit: int = 50) -> int:
-    if app.config["SMTP_URL"] is None:
-        return 0  # no mail server: messages stay in the outbox
-    return process_due_rows(app, Notification, lambda session, row: _deliver(session, row, app.config), limit)
+    """Claim, send and record one batch; the number of rows claimed."""
+    usable = channels(app.config)
+    if not usable:
+        return 0  # no way to send: messages stay in the outbox
+    claimed, outgoing = _claim(app, usable, limit, utcnow())
+    if outgoing:
+        _record(app, _send(app.config, outgoing), utcnow())
+    return claimed
 
 
-def _deliver(session: Session, notification: Notification, config: dict) -> None:
-    shop = session.get(Shop, notification.shop_id)
-    if not shop.installed and notification.kind not in OWNER_KINDS:
-        _finish(notification, NotificationStatus.SKIPPED, "shop uninstalled")
-        return
-    renderer = RENDERERS.get(notification.kind)
-    if renderer is None:
-        _finish(notification, NotificationStatus.FAILED, f"no renderer for kind {notification.kind!r}")
-        return
-    notification.attempts += 1
-    try:
-        message = renderer(session, shop, notification, config)
-        message["From"] = config["MAIL_FROM"]
-        message["To"] = notification.recipient
-        mail.send(config["SMTP_URL"], message)
-    except (mail.PermanentMailError, LookupError) as exc:
-        _finish(notification, NotificationStatus.FAILED, _describe(exc))
-    except Exception as exc:  # noqa: BLE001 - connection trouble and 4xx: try again later
-        notification.error = _describe(exc)
-        notification.next_attempt_at = _retry_at(notification.attempts, utcnow())
-        if notification.next_attempt_at is None:
-            notification.status = NotificationStatus.FAILED.value
-        log.warning("notification %s (%s) not sent, attempt %s: %s",
-                    notification.id, notification.kind, notification.attempts, notification.error)
-    else:
-        _finish(notification, NotificationStatus.SENT, None)
-        notification.sent_at = utcnow()
+# --- 1. claim ------------------------------------------------------------------
+
+def _claim(app: Flask, usable: tuple[str, ...], limit: int, now: datetime) -> tuple[int, list[Outgoing]]:
+    outgoing: list[Outgoing] = []
+    with worker_session(app) as session, session.begin():
+        rows = session.scalars(
+            select(Notification)
+            .where(Notification.next_attempt_at <= now, Notification.status == NotificationStatus.PENDING.value,
+                   Notification.channel.in_(usable))
+            .order_by(Notification.next_attempt_at, Notification.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        ).all()
+        configs: dict[int, dict] = {}
+        for row in rows:
+            shop = session.get(Shop, row.shop_id)
+            if _settle(session, shop, row, configs, now):
+                continue
+            row.attempts += 1
+            row.next_attempt_at = now + LEASE
+            try:
+                content = _render(session, shop, row, app.config)
+            except Exception as exc:  # noqa: BLE001 - a message that cannot be rendered fails visibly
+                log.warning("notification %s (%s) could not be rendered: %s", row.id, row.kind, _describe(exc))
+                _finish(row, NotificationStatus.FAILED, _describe(exc))
+                continue
+            outgoing.append(Outgoing(row.id, row.channel, row.recipient, row.kind, content))
+    return len(rows), outgoing
+
+
+def _settle(session: Session, shop: Shop, row: Notification, configs: dict, now: datetime) -> bool:
+    """Skip a row that must not go, or hold it through quiet hours; True if
+    it is settled for this round. Checked again here, at the last moment,
+    because an unsubscribe or a later step may have landed since it was due."""
+    if row.kind in OWNER_KINDS:
+        return False
+    if not shop.installed:
+        return _skip(row, "shop uninstalled")
+    if row.kind not in KINDS:
+        return _skip(row, f"unknown kind {row.kind!r}")
+    order = session.scalar(select(Order).where(Order.shop_id == shop.id, Order.id == row.order_id))
+    if order is None or not steps.sendable(order):
+        return _skip(row, "order cancelled" if order is not None and order.cancelled_at else "order not notifiable")
+    config = configs.get(shop.id) or configs.setdefault(shop.id, settings.load(session, shop.id))
+    if not config[f"notifications.{row.kind}.{row.channel}"]:
+        return _skip(row, "switched off")
+    if is_suppressed(session, shop.id, row.recipient, Category.SHIPPING):
+        return _skip(row, "unsubscribed")
+    later = later_step_known(session, shop.id, order.id, (row.context or {}).get("fulfillment_id"),
+                             row.channel, Kind(row.kind))
+    if later is not None:
+        return _skip(row, f"collapsed: {later.kind} is already known for this parcel")
+    _renumber(order, row)
+    release = quiet.release_at(config["notifications.quiet_hours"], shop.iana_timezone, now)
+    if release is not None:
+        row.next_attempt_at = release  # held, then released when the window ends
+        return True
+    return False
+
+
+def _renumber(order: Order, row: Notification) -> None:
+    """"Parcel 2 of 3" as known now: the other parcels may have been created
+    after this message was decided."""
+    fulfillment_id = (row.context or {}).get("fulfillment_id")
+    for fulfillment, context in steps.parcels(order):
+        if fulfillment.id == fulfillment_id and (row.context["parcel"], row.context["parcels"]) != (
+                context["parcel"], context["parcels"]):
+            row.context = {**row.context, **context}
+
+
+def _skip(row: Notification, reason: str) -> bool:
+    _finish(row, NotificationStatus.SKIPPED, reason)
+    return True
+
+
+def _render(session: Session, shop: Shop, row: Notification, config: dict) -> EmailMessage | str:
+    if row.kind in RENDERERS:
+        return RENDERERS[row.kind](session, shop, row, config)
+    if row.kind not in KINDS:
+        raise LookupError(f"no renderer for kind {row.kind!r}")
+    if row.channel == "sms":
+        return render.render_sms(session, shop, row)
+    return render.render_email(session, shop, row)
+
+
+# --- 2. send (no transaction open) --------------------------------------------
+
+def _send(config: dict, outgoing: list[Outgoing]) -> dict[int, Result]:
+    results: dict[int, Result] = {}
+    for channel, transport in (("email", transports.EmailTransport), ("sms", transports.SmsTransport)):
+        batch = [o for o in outgoing if o.channel == channel]
+        if not batch:
+            continue
+        with transport(config) as sender:
+            for message in batch:
+                try:
+                    sender.send(message.recipient, message.kind, message.content)
+                except transports.PERMANENT as exc:
+                    results[message.id] = Result(NotificationStatus.FAILED, _describe(exc))
+                except Exception as exc:  # noqa: BLE001 - connection trouble, 4xx: try again later
+                    results[message.id] = Result(NotificationStatus.PENDING, _describe(exc))
+                else:
+                    results[message.id] = Result(NotificationStatus.SENT)
+    return results
+
+
+# --- 3. record -----------------------------------------------------------------
+
+def _record(app: Flask, results: dict[int, Result], now: datetime) -> None:
+    with worker_session(app) as session, session.begin():
+        rows = session.scalars(select(Notification).where(Notification.id.in_(results)))
+        for row in rows:
+            result = results[row.id]
+            if result.status is NotificationStatus.SENT:
+                _finish(row, NotificationStatus.SENT, None)
+                row.sent_at = now
+            elif result.status is NotificationStatus.FAILED:
+                _finish(row, NotificationStatus.FAILED, result.error)
+            elif row.attempts >= MAX_ATTEMPTS:
+                _finish(row, NotificationStatus.FAILED, f"gave up after {row.attempts} attempts: {result.error}")
+            else:
+                row.error = result.error
+                row.next_attempt_at = retry_at(row.attempts, now)
+                log.warning("notification %s (%s) not sent, attempt %s: %s",
+                            row.id, row.kind, row.attempts, row.error)
+
+
+def retry_at(attempts: int, now: datetime) -> datetime:
+    """Exponential backoff with jitter, so a recovering server is not hit by
+    every deferred message at the same second."""
+    wait = min(RETRY_BASE * RETRY_FACTOR ** (attempts - 1), RETRY_MAX)
+    return now + wait * random.uniform(1 - JITTER, 1 + JITTER)
+
+
+def retry(session: Session, notification_id: int) -> Notification | None:
+    """Make a failed notification due again now, with its attempts counted
+    afresh; None if there is no such failed notification. The caller commits."""
+    row = session.scalar(select(Notification).where(
+        Notification.id == notification_id, Notification.status == NotificationStatus.FAILED.value))
+    if row is not None:
+        row.status = NotificationStatus.PENDING.value
+        row.attempts = 0
+        row.next_attempt_at = utcnow()
+    return row
+
+
+def history(session: Session, shop_id: int, order_id: int) -> list[dict]:
+    """The order's notifications, JSON-ready, oldest first."""
+    rows = session.scalars(select(Notification).where(
+        Notification.shop_id == shop_id, Notification.order_id == order_id).order_by(Notification.id))
+    return [{
+        "id": row.id, "kind": row.kind, "channel": row.channel, "status": row.status,
+        "attempts": row.attempts, "created_at": _iso(row.created_at), "next_attempt_at": _iso(row.next_attempt_at),
+        "sent_at": _iso(row.sent_at), "error": row.error,
+    } for row in rows]
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
 
 
 def _finish(notification: Notification, status: NotificationStatus, error: str | None) -> None:
     notification.status = status.value
     notification.error = error
     notification.next_attempt_at = None
-
-
-def _retry_at(attempts: int, now: datetime) -> datetime | None:
-    return now + RETRY_DELAYS[attempts - 1] if attempts <= len(RETRY_DELAYS) else None
 
 
 def _describe(exc: Exception) -> str:

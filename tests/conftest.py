@@ -260,9 +260,16 @@ class MailSink:
 
         self.messages: list = []
         self.refuse_with: str | None = None  # e.g. "550 no such user" or "451 try later"
+        self.drop_data = 0  # drop the connection in the middle of the next N messages
+        self.sessions = 0  # SMTP sessions opened (EHLO/HELO seen)
         sink = self
 
         class Handler:
+            async def handle_EHLO(self, server, session, envelope, hostname, responses):
+                sink.sessions += 1
+                session.host_name = hostname
+                return responses
+
             async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
                 if sink.refuse_with:
                     return sink.refuse_with
@@ -270,6 +277,10 @@ class MailSink:
                 return "250 OK"
 
             async def handle_DATA(self, server, session, envelope):
+                if sink.drop_data:
+                    sink.drop_data -= 1
+                    server.transport.close()
+                    return "421 gone"
                 sink.messages.append(message_from_bytes(envelope.original_content or envelope.content, policy=default))
                 return "250 Message accepted for delivery"
 
@@ -297,6 +308,7 @@ def smtp(app, smtp_server, monkeypatch):
     """The app sends mail to a real SMTP sink for this test; ``smtp.messages``."""
     smtp_server.messages.clear()
     smtp_server.refuse_with = None
+    smtp_server.drop_data = smtp_server.sessions = 0
     monkeypatch.setitem(app.config, "SMTP_URL", smtp_server.config)
     return smtp_server
 

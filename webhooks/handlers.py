@@ -14,8 +14,8 @@ from collections.abc import Callable
 
 from sqlalchemy.orm import Session
 
-from plugin import orders, privacy, shops
-from plugin.models import Shop, WebhookDelivery
+from plugin import notifications, orders, privacy, shops
+from plugin.models import Order, Shop, WebhookDelivery, utcnow
 
 from . import bindings, payloads
 
@@ -30,20 +30,28 @@ COMPLIANCE_TOPICS = frozenset({"customers/data_request", "customers/redact", "sh
 def order_changed(session: Session, shop: Shop, body: dict, delivery: WebhookDelivery) -> None:
     data = payloads.order(body)
     bindings.order_id(session, shop, data.shopify_id)
-    orders.apply_order(session, shop.id, data)
+    _notify(session, shop, orders.apply_order(session, shop.id, data))
 
 
 def fulfillment_changed(session: Session, shop: Shop, body: dict, delivery: WebhookDelivery) -> None:
     data = payloads.fulfillment(body)
     bindings.order_id(session, shop, data.order_shopify_id)
-    orders.apply_fulfillment(session, shop.id, data)
+    _notify(session, shop, orders.apply_fulfillment(session, shop.id, data).order)
 
 
 def fulfillment_event_created(session: Session, shop: Shop, body: dict, delivery: WebhookDelivery) -> None:
     data = payloads.tracking_event(body)
     bindings.shop_named(session, shop, body)
     bindings.order_id(session, shop, data.order_shopify_id)
-    orders.apply_tracking_event(session, shop.id, data)
+    event = orders.apply_tracking_event(session, shop.id, data)
+    if event is not None:
+        _notify(session, shop, event.fulfillment.order)
+
+
+def _notify(session: Session, shop: Shop, order: Order) -> None:
+    """Decide, from the order's state now, which customer messages are due."""
+    session.flush()
+    notifications.schedule(session, shop, order.id, utcnow())
 
 
 def app_uninstalled(session: Session, shop: Shop, body: dict, delivery: WebhookDelivery) -> None:

@@ -191,6 +191,7 @@ def order(body: dict) -> OrderData:
         shipping_city=shipping.str("city") if shipping else None,
         shipping_country=shipping.str("country") if shipping else None,
         tags=f.str("tags"),
+        test=f.bool("test", default=False),
         line_items=tuple(_line_item(li) for li in f.objects("line_items")),
         fulfillments=tuple(_fulfillment(ff, order_id) for ff in f.objects("fulfillments")),
     )

@@ -52,6 +52,8 @@ def test_gunicorn_access_log_masks_id_token_and_code(tmp_path):
                AFTERCARE_SECRET_KEY="access-log-test-secret-key-0123456789abcdef",
                AFTERCARE_DATABASE_URL=f"sqlite:///{tmp_path / 'aftercare.db'}")
     script = Path(sys.executable).parent / "aftercare"
+    # serve refuses a database that is not migrated (one line, exit 1).
+    subprocess.run([str(script), "db", "upgrade"], env=env, cwd=tmp_path, check=True, capture_output=True)
     server = subprocess.Popen([str(script), "serve", "--bind", f"127.0.0.1:{port}", "--workers", "1"], env=env,
                               cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:

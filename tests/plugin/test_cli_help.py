@@ -12,7 +12,7 @@ import pytest
 from ..conftest import API_KEY, SECRET
 
 AFTERCARE = Path(sys.executable).parent / "aftercare"
-OPERATOR_COMMANDS = ("demo", "run", "serve", "worker", "db", "shops", "orders", "backfill", "webhooks", "settings")
+OPERATOR_COMMANDS = ("demo", "run", "serve", "worker", "db", "shops", "orders", "backfill", "webhooks", "settings", "notifications")
 
 
 def aftercare(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess:

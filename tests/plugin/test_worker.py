@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -38,7 +39,12 @@ def test_worker_command_stops_cleanly_on_sigterm(tmp_path):
     process = subprocess.Popen([script, "worker", "--poll", "0.1"], env=env, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True)
     try:
-        time.sleep(1.5)
+        # Signal once the loop runs (its first heartbeat), however slow the machine.
+        deadline = time.monotonic() + 60
+        with sqlite3.connect(tmp_path / "w.db") as conn:
+            while not conn.execute("SELECT count(*) FROM worker_heartbeats").fetchone()[0]:
+                assert time.monotonic() < deadline and process.poll() is None, "the worker did not start"
+                time.sleep(0.1)
         process.send_signal(signal.SIGTERM)
         out, err = process.communicate(timeout=20)
     finally:
