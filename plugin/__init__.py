@@ -35,7 +35,9 @@ def create_app(test_config: Mapping | None = None, *, environ: Mapping[str, str]
     db.init_app(app)
 
     from . import admin, auth, health
+    from .tracking import pages as tracking_pages
     app.register_blueprint(health.bp)
+    app.register_blueprint(tracking_pages.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(admin.api)

@@ -18,6 +18,7 @@ from . import create_app, migrate, orders, shops, worker
 from .config import ConfigError
 from .db import get_session
 from .models import Shop
+from .notifications.cli import notifications_cli
 from .signatures import normalize_shop_domain
 
 
@@ -112,6 +113,9 @@ def orders_show(domain: str, name: str):
     if order is None:
         raise click.ClickException(f"no order {name} in {shop.domain}")
     click.echo(json.dumps(orders.order_state(order), indent=2, ensure_ascii=False))
+
+
+cli.add_command(notifications_cli)
 
 
 # --- backfill -------------------------------------------------------------
