@@ -18,7 +18,6 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale, dates, numbers
-from babel.lists import format_list
 from babel.support import NullTranslations, Translations
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
@@ -93,6 +92,3 @@ class Format:
         if amount is None or not currency:
             return None
         return numbers.format_currency(Decimal(str(amount)), currency, locale=self.locale)
-
-    def list(self, items: list[str]) -> str:
-        return format_list(items, locale=self.locale) if items else ""
