@@ -9,10 +9,11 @@ from sqlalchemy import delete
 
 from plugin import links, shops
 from plugin.db import worker_session
-from plugin.models import Order
+from plugin.models import Notification, Order, Shop
+from plugin.notifications import render_email
 from plugin.notifications.suppressions import Category, is_suppressed
 from tests.conftest import db
-from tests.notifications.orders import add_order
+from tests.notifications.orders import add_notification, add_order
 
 ADDRESS = "ana@example.com"
 
@@ -147,3 +148,22 @@ def test_a_tampered_unsubscribe_link_unsubscribes_nobody(app, client, shop):
     assert not is_suppressed(db(), shop, ADDRESS, Category.SHIPPING)
     # A tracking token is no unsubscribe token either.
     assert client.post(_track_url(shop, 1).replace("/t/", "/u/")).status_code == 404
+
+
+def test_the_link_in_a_message_opens_its_orders_page(app, client, shop):
+    order_id, fulfillments = add_order(app, shop, parcels=2)
+    notification_id = add_notification(app, shop, order_id, "shipped",
+                                       {"fulfillment_id": fulfillments[1], "parcel": 2, "parcels": 2})
+    session = db()
+    message = render_email(session, session.get(Shop, shop), session.get(Notification, notification_id))
+    text = message.get_body(("plain",)).get_content()
+    url = next(word for word in text.split() if "/t/" in word)
+    page = client.get(_path(url)).get_data(as_text=True)
+    assert "Parcel 2 of 2" in page and "1Z999AA10123456781" in page
+
+
+def test_an_order_not_shipped_yet_says_so(app, client, shop):
+    order_id, _ = add_order(app, shop, parcels=0)
+    response = client.get(_track_url(shop, order_id))
+    assert response.status_code == 200
+    assert "Your order is being prepared" in response.get_data(as_text=True)
