@@ -179,3 +179,12 @@ def test_a_merchant_template_failing_at_send_time_falls_back_and_is_recorded(app
     assert "subject" in db().get(Notification, notification_id).context["template_error"]
     assert "template delivered.en failed, default used" in caplog.text
     assert "Zelda" not in caplog.text and "ana@example.com" not in caplog.text
+
+
+def test_the_shops_branding_is_in_the_html(app, shop):
+    session = db()
+    settings.update(session, shop, {"branding.color": "#7A3E9D", "branding.logo_url": "https://cdn.example/logo.png"})
+    session.commit()
+    html = _render(shop, _queue(app, shop, "delivered", "en")).get_body(("html",)).get_content()
+    assert re.search(r'<img class="logo"[^>]* src="https://cdn.example/logo.png"', html)
+    assert "background: #7a3e9d" in html  # the bar and the button, inlined
