@@ -68,7 +68,8 @@ def test_the_page_escapes_what_came_from_shopify(app, client, shop):
     assert "<img src=x" not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
 
 
-@pytest.mark.parametrize("mangle", [lambda t: t[:-2] + "xx", lambda t: t + "A", lambda t: "nonsense"])
+@pytest.mark.parametrize("mangle", [lambda t: t[:-10] + ("x" if t[-10] != "x" else "y") + t[-9:],
+                                    lambda t: t + "A", lambda t: "nonsense"])
 def test_a_tampered_link_gets_a_friendly_page(app, client, shop, mangle):
     order_id, _ = add_order(app, shop)
     token = links.dumps("track", shop_id=shop, order_id=order_id)
@@ -142,7 +143,8 @@ def test_one_click_unsubscribe_from_a_mail_client(app, client, shop):
 
 def test_a_tampered_unsubscribe_link_unsubscribes_nobody(app, client, shop):
     token = _unsubscribe_url(shop).rsplit("/", 1)[1]
-    response = client.post(f"/u/{token[:-3]}abc", data="List-Unsubscribe=One-Click")
+    tampered = token[:-10] + ("x" if token[-10] != "x" else "y") + token[-9:]
+    response = client.post(f"/u/{tampered}", data="List-Unsubscribe=One-Click")
     assert response.status_code == 404
     assert "This link does not work" in response.get_data(as_text=True)
     assert not is_suppressed(db(), shop, ADDRESS, Category.SHIPPING)
