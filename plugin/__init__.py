@@ -37,7 +37,9 @@ def create_app(test_config: Mapping | None = None, *, environ: Mapping[str, str]
     dbcheck.init_app(app)  # an unreachable or unmigrated database: one log line and 503, no traceback
 
     from . import admin, auth, health
+    from .tracking import pages as tracking_pages
     app.register_blueprint(health.bp)
+    app.register_blueprint(tracking_pages.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(admin.api)

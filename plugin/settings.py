@@ -177,14 +177,21 @@ def help_answers(key: str, value: Any) -> list[dict]:
 
 
 def template(key: str, value: Any) -> dict:
-    """A merchant's subject and body for one kind and locale. Their syntax is
-    checked by the notifications package when it renders; here, the shape."""
+    """A merchant's subject and body for one kind and locale: the shape here,
+    then the notifications sandbox compiles and tries them, so a template that
+    could not be rendered is refused when saved, naming subject or body."""
     if not isinstance(value, dict) or set(value) != {"subject", "body"}:
         raise Invalid(key, "must be an object with subject and body")
-    return {
+    checked = {
         "subject": text(500)(f"{key}.subject", value["subject"]),
         "body": text(MAX_TEMPLATE, single_line=False)(f"{key}.body", value["body"]),
     }
+    from .notifications import sandbox  # imported here: notifications imports this module
+    try:
+        sandbox.check(checked)
+    except sandbox.TemplateFailed as exc:
+        raise Invalid(f"{key}.{exc.part}", exc.message) from None
+    return checked
 
 
 # --- the keys ------------------------------------------------------------------

@@ -7,5 +7,8 @@ from .kinds import CHANNELS, KINDS, Kind
 from .suppressions import Category, is_suppressed, suppress
 from .rules import schedule
 from .delays import job as delay_job
+from .render import render_email, render_sms
+from .preview import preview, send_test
 
-__all__ = ["CHANNELS", "KINDS", "Category", "Kind", "delay_job", "is_suppressed", "schedule", "suppress"]
+__all__ = ["CHANNELS", "KINDS", "Category", "Kind", "delay_job", "is_suppressed", "preview", "render_email",
+           "render_sms", "schedule", "send_test", "suppress"]

@@ -1,39 +1,199 @@
-"""STAND-IN for rendering, so the pipeline can be built and tested alone.
+"""Turning an outbox row into the message a customer receives.
 
-The real module (templates, translations, branding, signed links, the
-List-Unsubscribe headers) replaces this file when branches merge; it keeps
-these two signatures, which are all the outbox relies on. Subjects here are
-plain "<kind> <order name>"; tests assert on behaviour, never on this wording.
+``render_email`` and ``render_sms`` are what the outbox calls for a
+notification. The message speaks the order's locale (``locales.negotiate``),
+shows dates in the shop's time zone, and uses the kind's default templates
+(templates/<kind>.txt and .html over base.txt / base.html) unless the
+merchant saved their own subject and body for that kind and locale; a
+merchant template that fails at send time is replaced by the default, and
+its error kept in the notification's context (``template_error``).
+
+Every message carries a signed link to the order's tracking page and, for
+email, a signed one-click unsubscribe link (RFC 8058). Only what the message
+needs of the customer goes in: first name and city.
 """
 
 from __future__ import annotations
 
+import logging
+from pathlib import Path
 from email.message import EmailMessage
-from email.utils import make_msgid
+from email.utils import formataddr, make_msgid, parseaddr
 
+import css_inline
 from flask import current_app
+from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..models import Notification, Order, Shop
+from .. import links, settings
+from ..models import Fulfillment, Notification, Order, Shop
+from ..tracking import view
+from . import i18n, placeholders, sandbox
+from .kinds import Kind
+from .suppressions import Category
+
+log = logging.getLogger(__name__)
+
+TEMPLATES = str(Path(__file__).parent / "templates")
+_INLINER = css_inline.CSSInliner(keep_style_tags=False)
 
 
-def _order(session: Session, shop: Shop, notification: Notification) -> Order | None:
-    return session.scalar(select(Order).where(Order.shop_id == shop.id, Order.id == notification.order_id))
+# --- what a message says -------------------------------------------------------
+
+def load_rows(session: Session, shop: Shop, notification: Notification) -> tuple[Order, Fulfillment | None]:
+    """The order (and shipment) a notification is about; LookupError when
+    they were erased after it was queued."""
+    order = None
+    if notification.order_id is not None:
+        order = session.scalar(select(Order).where(Order.shop_id == shop.id, Order.id == notification.order_id))
+    if order is None:
+        raise LookupError("the order was erased before the message could be sent")
+    fulfillment = None
+    fulfillment_id = (notification.context or {}).get("fulfillment_id")
+    if fulfillment_id is not None:
+        fulfillment = session.scalar(select(Fulfillment).where(
+            Fulfillment.shop_id == shop.id, Fulfillment.id == fulfillment_id, Fulfillment.order_id == order.id))
+        if fulfillment is None:
+            raise LookupError("the shipment was erased before the message could be sent")
+    return order, fulfillment
+
+
+def message_context(shop: Shop, values: dict, order: Order, fulfillment: Fulfillment | None, *,
+                    recipient: str, details: dict | None = None, locale: str | None = None) -> dict:
+    """Everything the templates may show, formatted for the customer's locale
+    and the shop's zone. ``values`` are the shop's settings (settings.load)."""
+    details = details or {}
+    fmt = view.formatter(shop, order, locale)
+    parcel = None
+    if fulfillment is not None:
+        parcel = view.parcel_view(order, fulfillment, fmt, number=int(details.get("parcel") or 1),
+                                  count=int(details.get("parcels") or 1))
+    place = None
+    if fulfillment is not None and fulfillment.events:
+        place = fulfillment.events[-1].city
+    return {
+        "locale": fmt.locale,
+        "shop_name": shop.name or shop.domain,
+        "first_name": order.customer_first_name,
+        "city": order.shipping_city,
+        "order_name": order.name or "",
+        "items": [{"title": li.title or "", "variant": li.variant_title, "quantity": li.quantity}
+                  for li in order.line_items],
+        "total": fmt.money(order.total_price, order.currency),
+        "parcel": parcel,
+        "place": place,
+        "reason": details.get("reason"),
+        "tracking_url": links.url("track", shop_id=shop.id, order_id=order.id),
+        "unsubscribe_url": links.url("unsubscribe", shop_id=shop.id, address=recipient,
+                                     category=Category.SHIPPING.value),
+        "brand_color": values.get("branding.color") or settings.DEFAULTS["branding.color"],
+        "logo_url": values.get("branding.logo_url"),
+    }
+
+
+def compose(kind: str, context: dict, override: dict | None = None) -> dict:
+    """Subject, text, HTML and SMS of one message. A merchant ``override``
+    ({"subject", "body"}) that fails falls back to the default; the reason
+    is returned as ``template_error``."""
+    kind = Kind(kind).value
+    env = i18n.environment(TEMPLATES, context["locale"])
+    text_template = env.get_template(f"{kind}.txt")
+    subject = _block(text_template, "subject", context)
+    sms = _block(text_template, "sms", context)
+    error = None
+    if override:
+        try:
+            subject, body_text, body_html = sandbox.render(override, placeholders.from_message(context))
+        except sandbox.TemplateFailed as exc:
+            error = str(exc)
+        else:
+            text = env.get_template("override.txt").render(context, override_body=body_text)
+            html = env.get_template("override.html").render(context, override_body=Markup(body_html))
+            return _finish(subject, text, html, sms, None)
+    text = text_template.render(context)
+    html = env.get_template(f"{kind}.html").render(context)
+    return _finish(subject, text, html, sms, error)
+
+
+def _block(template, name: str, context: dict) -> str:
+    return " ".join("".join(template.blocks[name](template.new_context(context))).split())
+
+
+def _finish(subject: str, text: str, html: str, sms: str, error: str | None) -> dict:
+    lines = [line.rstrip() if line != "-- " else line for line in text.splitlines()]
+    while lines and not lines[-1]:
+        lines.pop()
+    text = "\n".join(_squeeze(lines)) + "\n"
+    return {"subject": subject, "text": text, "html": _INLINER.inline(html), "sms": sms, "template_error": error}
+
+
+def _squeeze(lines: list[str]) -> list[str]:
+    """No runs of blank lines (templates' optional parts leave some)."""
+    out: list[str] = []
+    for line in lines:
+        if line or (out and out[-1]):
+            out.append(line)
+    return out
+
+
+def _override(values: dict, kind: str, locale: str) -> dict | None:
+    return values.get(f"templates.{kind}.{locale}")
+
+
+def render_notification(session: Session, shop: Shop, notification: Notification) -> tuple[dict, dict, dict]:
+    """(message, template context, shop settings) for an outbox row (see
+    ``compose``); a failing merchant template is logged (kind, locale and
+    shop only: no customer data) and remembered on the row."""
+    order, fulfillment = load_rows(session, shop, notification)
+    values = settings.load(session, shop.id)
+    context = message_context(shop, values, order, fulfillment, recipient=notification.recipient,
+                              details=notification.context)
+    message = compose(notification.kind, context, _override(values, notification.kind, context["locale"]))
+    if message["template_error"]:
+        log.warning("shop %s: template %s.%s failed, default used: %s",
+                    shop.id, notification.kind, context["locale"], message["template_error"])
+        notification.context = {**(notification.context or {}), "template_error": message["template_error"]}
+    return message, context, values
+
+
+# --- the two channels ----------------------------------------------------------
+
+def sender(shop: Shop, values: dict) -> str:
+    """From: the shop's sender name (setting mail.from, else the shop's name)
+    with the address of AFTERCARE_MAIL_FROM, which is the one we may send as."""
+    _name, address = parseaddr(current_app.config["MAIL_FROM"])
+    return formataddr((values.get("mail.from") or shop.name or shop.domain, address))
+
+
+def to_email(shop: Shop, values: dict, message: dict, context: dict, *, ident: str) -> EmailMessage:
+    email = EmailMessage()
+    email["Subject"] = message["subject"]
+    email["From"] = sender(shop, values)
+    reply_to = values.get("mail.reply_to") or values.get("help.support_email")
+    if reply_to:
+        email["Reply-To"] = reply_to
+    _name, address = parseaddr(current_app.config["MAIL_FROM"])
+    email["Message-ID"] = make_msgid(idstring=ident, domain=address.rpartition("@")[2] or None)
+    email["List-Unsubscribe"] = f"<{context['unsubscribe_url']}>"
+    email["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    email["Content-Language"] = context["locale"]
+    email.set_content(message["text"])
+    email.add_alternative(message["html"], subtype="html")
+    return email
 
 
 def render_email(session: Session, shop: Shop, notification: Notification) -> EmailMessage:
-    order = _order(session, shop, notification)
-    message = EmailMessage()
-    message["Subject"] = f"{notification.kind} {order.name if order else ''}".strip()
-    message["From"] = current_app.config["MAIL_FROM"]
-    message["Message-ID"] = make_msgid(domain="aftercare.invalid")
-    context = notification.context or {}
-    parcel = f" (parcel {context['parcel']} of {context['parcels']})" if context.get("parcels", 1) > 1 else ""
-    message.set_content(f"{notification.kind}{parcel}\n")
-    return message
+    """The email for an outbox row, without To (the transport sets it).
+    Raises LookupError when its order was erased in between."""
+    message, context, values = render_notification(session, shop, notification)
+    return to_email(shop, values, message, context, ident=f"n{notification.id}")
 
 
 def render_sms(session: Session, shop: Shop, notification: Notification) -> str:
-    order = _order(session, shop, notification)
-    return f"{notification.kind} {order.name if order else ''}".strip()
+    """The text message for an outbox row: one short line with the tracking link."""
+    order, fulfillment = load_rows(session, shop, notification)
+    context = message_context(shop, settings.load(session, shop.id), order, fulfillment,
+                              recipient=notification.recipient, details=notification.context)
+    env = i18n.environment(TEMPLATES, context["locale"])
+    return _block(env.get_template(f"{Kind(notification.kind).value}.txt"), "sms", context)
