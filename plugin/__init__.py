@@ -46,6 +46,9 @@ def create_app(test_config: Mapping | None = None, *, environ: Mapping[str, str]
     from . import outbox
     app.extensions["aftercare.worker_jobs"].append(outbox.process_due)
 
+    from . import returns
+    app.extensions["aftercare.worker_jobs"].append(returns.process_due)
+
     if app.config.get("DEMO"):
         from . import demo
         app.register_blueprint(demo.bp)
