@@ -11,10 +11,10 @@ from collections.abc import Callable
 
 from sqlalchemy.orm import Session
 
-from plugin import orders, privacy, shops
+from plugin import orders, privacy, returns, shops
 from plugin.models import Shop
 
-from . import payloads
+from . import payloads, return_payloads
 
 Handler = Callable[[Session, Shop, dict], None]
 
@@ -63,6 +63,17 @@ def shop_redacted(session: Session, shop: Shop, body: dict) -> None:
     shops.erase(session, shop.id)
 
 
+def return_changed(status: str) -> Handler:
+    """A returns/* topic: the return now has Shopify's ``status``."""
+    def handler(session: Session, shop: Shop, body: dict) -> None:
+        returns.shopify_return_changed(session, shop.id, return_payloads.shopify_return(body, status))
+    return handler
+
+
+def refund_created(session: Session, shop: Shop, body: dict) -> None:
+    returns.refund_created(session, shop.id, return_payloads.refund(body))
+
+
 HANDLERS: dict[str, Handler] = {
     "orders/create": order_changed,
     "orders/updated": order_changed,
@@ -77,4 +88,11 @@ HANDLERS: dict[str, Handler] = {
     "customers/data_request": customer_data_requested,
     "customers/redact": customer_redacted,
     "shop/redact": shop_redacted,
+    "returns/request": return_changed("REQUESTED"),
+    "returns/approve": return_changed("OPEN"),
+    "returns/decline": return_changed("DECLINED"),
+    "returns/cancel": return_changed("CANCELED"),
+    "returns/close": return_changed("CLOSED"),
+    "returns/reopen": return_changed("OPEN"),
+    "refunds/create": refund_created,
 }

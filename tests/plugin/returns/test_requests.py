@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from plugin import returns, shops
 from plugin.db import worker_session
-from plugin.models import Order, Shop, utcnow
+from plugin.models import Notification, Order, Shop, utcnow
 from plugin.returns import ReturnItem, ReturnRefused, ReturnRequest, ReturnStatus
 
 from ...conftest import db
@@ -172,3 +172,14 @@ def test_a_request_is_never_visible_to_another_shop(app, order):
     assert stored.state is ReturnStatus.REQUESTED and stored.first_response_at is None
     assert counts() == (1, 1)
 
+
+
+def test_confirmation_hook_queues_one_outbox_row_per_request(app, order):
+    order_id, node = order
+    made = request(app, order_id, [item(node)])
+    for _ in range(2):
+        with worker_session(app) as session, session.begin():
+            returns.queue_confirmation(session, session.get(ReturnRequest, made))
+    [row] = db().scalars(select(Notification)).all()
+    assert (row.kind, row.recipient, row.context, row.order_id) == (
+        "return_requested", node["email"], {"return_id": made}, order_id)
