@@ -12,6 +12,7 @@ is exported here.
 - ``shopify_return_changed`` / ``refund_created``: what returns/* and refunds/create say
 - ``process_due``: the worker job that tells Shopify (registered by create_app)
 - ``queue_confirmation``: the outbox row for the shopper's confirmation email
+- ``privacy.export`` / ``privacy.redact``: for customers/data_request and customers/redact
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from ..models import Order, Shop
-from . import eligibility
+from . import eligibility, privacy
 from .actions import DECLINE_REASONS, TRANSITIONS, act, get
 from .eligibility import ItemEligibility, Why, allowed_reasons
 from .models import RefundLine, ReturnItem, ReturnRequest, ReturnStatus
@@ -37,6 +38,6 @@ __all__ = [
     "DECLINE_REASONS", "MAX_NOTE", "TRANSITIONS",
     "ItemEligibility", "RefundData", "RefundLine", "RefundLineData", "ReturnItem", "ReturnRefused",
     "ReturnRequest", "ReturnStatus", "ShopifyReturnData", "Why",
-    "act", "allowed_reasons", "content_key", "get", "process_due", "queue_confirmation", "refund_created",
+    "act", "allowed_reasons", "privacy", "content_key", "get", "process_due", "queue_confirmation", "refund_created",
     "request_return", "returnable", "shopify_return_changed",
 ]
