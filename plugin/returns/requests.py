@@ -111,7 +111,9 @@ def content_key(session: Session, shop: Shop, order: Order, items: Iterable[Mapp
         ReturnRequest.status.in_([ReturnStatus.DECLINED.value, ReturnStatus.CANCELLED.value])))
     canonical = json.dumps({"order": order.shopify_id, "finished": finished,
                             "items": sorted(([str(i.get("line_item_id")), str(i.get("quantity")),
-                                              str(i.get("reason"))] for i in items if isinstance(i, Mapping)))})
+                                              str(i.get("reason"))]
+                                             for i in (items if isinstance(items, (list, tuple)) else [])
+                                             if isinstance(i, Mapping)))})
     return "content:" + hashlib.sha256(canonical.encode()).hexdigest()[:50]
 
 

@@ -1,8 +1,11 @@
 """Keeping a request's status true when the merchant acts in Shopify's own
 admin: returns/* and refunds/create webhooks, parsed into the records below
-by the webhook layer. A return is matched by its Shopify id, then by order
-(a request of ours on that order that Shopify's id never reached us for,
-e.g. after a crash between the call and recording its answer).
+by the webhook layer. A return is matched by its Shopify id, then by order:
+a request of ours on that order that the worker already sent (or tried to)
+but whose Shopify id never reached us, e.g. after a crash between the call
+and recording its answer. A request never sent is not matched by order, so a
+return the merchant made in Shopify is never mistaken for it; refunds match
+by return id only.
 
 Shopify's word wins: what it reports becomes both ``status`` and
 ``shopify_status``, so the worker has nothing to push back.
@@ -59,7 +62,7 @@ def _order(session: Session, shop_id: int, shopify_id: int | None) -> Order | No
 def _match(session: Session, shop_id: int, shopify_id: int, order_shopify_id: int | None) -> ReturnRequest | None:
     request = session.scalar(select(ReturnRequest).where(
         ReturnRequest.shop_id == shop_id, ReturnRequest.shopify_return_id == shopify_id).with_for_update())
-    if request is not None:
+    if request is not None or order_shopify_id is None:
         return request
     order = _order(session, shop_id, order_shopify_id)
     if order is None:
@@ -67,6 +70,7 @@ def _match(session: Session, shop_id: int, shopify_id: int, order_shopify_id: in
     request = session.scalars(select(ReturnRequest).where(
         ReturnRequest.shop_id == shop_id, ReturnRequest.order_id == order.id,
         ReturnRequest.shopify_return_id.is_(None),
+        ReturnRequest.sync_attempts > 0,  # the worker called returnRequest for it at least once
         ReturnRequest.status.in_([s.value for s in S if s.active]),
     ).order_by(ReturnRequest.requested_at, ReturnRequest.id).limit(1).with_for_update()).first()
     if request is not None:
@@ -131,7 +135,7 @@ def refund_created(session: Session, shop_id: int, data: RefundData) -> None:
                 quantity=line.quantity, restock_type=line.restock_type))
     if data.return_shopify_id is None:
         return
-    request = _match(session, shop_id, data.return_shopify_id, data.order_shopify_id)
+    request = _match(session, shop_id, data.return_shopify_id, None)
     if request is not None and request.state in (S.REQUESTED, S.APPROVED, S.RECEIVED):
         now = utcnow()
         request.status = S.REFUNDED.value

@@ -3,12 +3,14 @@ merchant acts in Shopify's own admin."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select, update
 
 from plugin import shops
 from plugin.db import worker_session
-from plugin.models import WebhookDelivery
+from plugin.models import WebhookDelivery, utcnow
 from plugin.returns import ReturnRequest, ReturnStatus, Why
 
 from ..conftest import SHOP, db
@@ -99,8 +101,10 @@ def test_matched_by_order_when_shopify_id_never_reached_us(app, fake_shopify, we
     node = order_node(2)
     order_id = add_order(app, fake_shopify, node)
     made = request(app, order_id, [{"line_item_id": line_item_id(node, 0), "quantity": 1, "reason": "UNWANTED"}])
-    with worker_session(app) as session, session.begin():  # as if the worker died after Shopify created it
-        session.execute(update(ReturnRequest).values(next_attempt_at=None))
+    deliver(webhooks, run_worker, "returns/request", full(5550, node, "requested"))  # the merchant's own, in Shopify
+    assert stored(made).shopify_return_id is None  # never mistaken for ours: ours was not sent yet
+    with worker_session(app) as session, session.begin():  # the worker claimed it, called Shopify, and died
+        session.execute(update(ReturnRequest).values(sync_attempts=1, next_attempt_at=utcnow() + timedelta(minutes=10)))
     deliver(webhooks, run_worker, "returns/request", full(5551, node, "requested"))
     matched = stored(made)
     assert (matched.shopify_return_id, matched.shopify_status, matched.next_attempt_at) == (5551, "REQUESTED", None)
@@ -154,3 +158,18 @@ def test_a_malformed_return_webhook_fails_its_delivery_and_changes_nothing(app, 
     delivery = db().scalars(select(WebhookDelivery).order_by(WebhookDelivery.id.desc())).first()
     assert delivery.status == "failed" and "id" in delivery.error
     assert stored(made).state is ReturnStatus.REQUESTED
+
+
+def test_refund_of_a_return_made_in_shopify_leaves_ours_alone(app, fake_shopify, webhooks, run_worker):
+    node = order_node(2)
+    order_id = add_order(app, fake_shopify, node)
+    made = request(app, order_id, [{"line_item_id": line_item_id(node, 1), "quantity": 1, "reason": "UNWANTED"}])
+    with worker_session(app) as session, session.begin():  # ours was sent; its id has not come back yet
+        session.execute(update(ReturnRequest).values(sync_attempts=1, next_attempt_at=utcnow() + timedelta(minutes=10)))
+    refund = {"id": 9003, "order_id": order_id_of(node), "return": {"id": 7777},
+              "refund_line_items": [{"id": 90031, "line_item_id": line_item_id(node, 0), "quantity": 1,
+                                     "restock_type": "return"}]}
+    deliver(webhooks, run_worker, "refunds/create", refund)
+    kept = stored(made)
+    assert (kept.state, kept.shopify_return_id, kept.resolved_at) == (ReturnStatus.REQUESTED, None, None)
+    assert eligibility(app, order_id)[0].why is Why.ALREADY_RETURNED  # the refunded item is used up
