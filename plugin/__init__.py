@@ -51,6 +51,9 @@ def create_app(test_config: Mapping | None = None, *, environ: Mapping[str, str]
     app.extensions["aftercare.worker_jobs"].append(outbox.process_due)
     app.extensions["aftercare.worker_jobs"].append(notifications.delay_job())
 
+    from . import returns
+    app.extensions["aftercare.worker_jobs"].append(returns.process_due)
+
     if app.config.get("DEMO"):
         from . import demo
         app.register_blueprint(demo.bp)

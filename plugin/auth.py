@@ -41,6 +41,8 @@ WEBHOOK_TOPICS = (
     "orders/create", "orders/updated", "orders/paid", "orders/cancelled",
     "orders/fulfilled", "orders/partially_fulfilled",
     "fulfillments/create", "fulfillments/update", "fulfillment_events/create",
+    "returns/request", "returns/approve", "returns/decline", "returns/cancel", "returns/close",
+    "returns/reopen", "refunds/create",
 )
 
 

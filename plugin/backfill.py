@@ -37,7 +37,7 @@ query BackfillOrders($first: Int!, $after: String, $query: String) {
       shippingAddress { firstName city country }
       lineItems(first: 250) {
         nodes {
-          id title variantTitle sku quantity requiresShipping
+          id title variantTitle sku quantity requiresShipping isGiftCard
           product { id } variant { id }
           originalUnitPriceSet { shopMoney { amount } }
         }
@@ -154,6 +154,7 @@ def order_from_graphql(node: dict) -> OrderData:
                 variant_id=gid_number((li.get("variant") or {}).get("id")),
                 price=_money(li.get("originalUnitPriceSet")),
                 requires_shipping=li.get("requiresShipping", True),
+                gift_card=bool(li.get("isGiftCard")),
             )
             for li in (node.get("lineItems") or {}).get("nodes", [])
         ),

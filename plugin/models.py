@@ -196,6 +196,7 @@ class LineItem(Base):
     quantity: Mapped[int] = mapped_column(Integer, default=0)
     price: Mapped[Decimal | None] = mapped_column(Numeric(18, 2))
     requires_shipping: Mapped[bool] = mapped_column(Boolean, default=True)
+    gift_card: Mapped[bool] = mapped_column(Boolean, default=False)  # never returnable
 
     order: Mapped[Order] = relationship(
         back_populates="line_items", primaryjoin=same_shop("Order", "LineItem", "order_id")
@@ -398,3 +399,6 @@ class WorkerHeartbeat(Base):
     worker: Mapped[str] = mapped_column(String(255), primary_key=True)  # host:pid:thread
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     beat_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+from .returns import models as _returns_models  # noqa: E402,F401  (domain tables on this Base)

@@ -36,6 +36,7 @@ class LineItemData:
     variant_id: int | None = None
     price: Decimal | None = None
     requires_shipping: bool = True
+    gift_card: bool = False
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,7 @@ _ORDER_FIELDS = (
 )
 _LINE_ITEM_FIELDS = (
     "quantity", "title", "variant_title", "sku", "product_id", "variant_id", "price", "requires_shipping",
+    "gift_card",
 )
 
 

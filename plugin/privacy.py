@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from . import returns
 from .models import (
     DataExport,
     Fulfillment,
@@ -161,8 +162,8 @@ def export_customer(session: Session, shop: Shop, customer: Customer, request_id
              "created_at": n.created_at.isoformat(), "sent_at": n.sent_at.isoformat() if n.sent_at else None}
             for n in notifications
         ],
-        # Returns and survey answers join this export as those features land.
-        "returns": [],
+        # Survey answers join this export as that feature lands.
+        "returns": returns.privacy.export(session, shop.id, [o.id for o in found]),
         "survey_responses": [],
     }
     export = DataExport(shop_id=shop.id, request_id=request_id, customer_id=customer.id, content=content)
@@ -199,6 +200,7 @@ def redact_customer(session: Session, shop: Shop, customer: Customer) -> int:
             .where(TrackingEvent.shop_id == shop.id, TrackingEvent.fulfillment_id.in_(fulfillment_ids))
             .values(city=None, province=None, country=None, message=None)
         )
+    returns.privacy.redact(session, shop.id, order_ids)
     for notification in _notifications(session, shop.id, order_ids, customer):
         notification.recipient = REDACTED
         notification.context = {}

@@ -20,7 +20,9 @@ Endpoints (everything else answers 404 ``{"errors": "Not Found"}``):
   small GraphQL reader, not a real engine; the whole node is returned whatever the
   selection): ``shop``, ``orders(first, after, query, sortKey, reverse)``, ``ordersCount(query)``, ``order(id)``,
   ``webhookSubscriptions(first, after, topics)``, ``webhookSubscriptionCreate(topic,
-  webhookSubscription)``, ``webhookSubscriptionDelete(id)``. Every GraphQL answer carries
+  webhookSubscription)``, ``webhookSubscriptionDelete(id)``, and the returns fields of
+  tests/fake_returns.py (``returnableFulfillments``, ``returnRequest``,
+  ``returnApproveRequest``, ``returnDeclineRequest``, ``returnClose``). Every GraphQL answer carries
   ``extensions.cost`` with a ``throttleStatus`` from a per-shop leaky bucket (reported
   always; enforced only when ``fake.enforce_bucket = True``).
 
@@ -28,7 +30,8 @@ State (per shop, thread-safe): ``issue_code(shop, scopes=)``, ``issue_token(shop
 expires_in=, token=)``, ``set_granted_scopes``, ``revoke_tokens`` / ``revoke_token`` /
 ``expire_token``, ``token_live``, ``session_token(shop, secret=, expires_in=, **claims)``,
 ``seed_orders`` (nodes from ``make_order_node(n, **overrides)``), ``update_order``,
-``add_webhook_subscription``, ``webhook_subscriptions``, ``set_shop_info``; ``reset()``
+``add_webhook_subscription``, ``webhook_subscriptions``, ``returns``, ``set_return_status``,
+``set_shop_info``; ``reset()``
 forgets all of it (for one fake shared by a whole test session). Tunables:
 ``access_token_ttl``, ``refresh_token_ttl``, ``refresh_grace_seconds`` (0: a used refresh
 token dies at once), ``bucket_maximum``, ``restore_rate``, ``enforce_bucket``.
@@ -76,6 +79,8 @@ from urllib.parse import urlsplit
 from flask import Flask, Response, request
 from requests.structures import CaseInsensitiveDict
 
+from . import fake_returns
+
 __all__ = [
     "FakeShopify",
     "Recorded",
@@ -110,8 +115,8 @@ WEBHOOK_TOPICS = frozenset(
     PRODUCTS_CREATE PRODUCTS_UPDATE PRODUCTS_DELETE""".split()
 )
 
-_QUERY_FIELDS = {"shop", "orders", "ordersCount", "order", "webhookSubscriptions"}
-_MUTATION_FIELDS = {"webhookSubscriptionCreate", "webhookSubscriptionDelete"}
+_QUERY_FIELDS = {"shop", "orders", "ordersCount", "order", "webhookSubscriptions"} | fake_returns.QUERY_FIELDS
+_MUTATION_FIELDS = {"webhookSubscriptionCreate", "webhookSubscriptionDelete"} | fake_returns.MUTATION_FIELDS
 _VERSION = re.compile(r"^(\d{4}-(01|04|07|10)|unstable)$")
 
 
@@ -189,6 +194,7 @@ class _ShopState:
     codes: dict[str, str] = field(default_factory=dict)  # code → scope (popped on use)
     orders: dict[str, dict] = field(default_factory=dict)  # gid → node
     webhooks: list[dict] = field(default_factory=list)
+    returns: dict[str, dict] = field(default_factory=dict)  # gid → return (tests/fake_returns.py)
     info: dict = field(default_factory=dict)
     bucket: float | None = None
     bucket_at: float = 0.0
@@ -922,6 +928,16 @@ class FakeShopify:
                 node["updatedAt"] = _iso(datetime.now(timezone.utc))
             return copy.deepcopy(node)
 
+    def returns(self, shop: str) -> list[dict]:
+        """The shop's returns (see tests/fake_returns.py), oldest first."""
+        with self._lock:
+            return copy.deepcopy(sorted(self._shop(shop).returns.values(), key=lambda r: _gid_number(r["id"])))
+
+    def set_return_status(self, shop: str, gid: str, status: str) -> None:
+        """What a merchant does in Shopify's own admin (approve, decline, close…)."""
+        with self._lock:
+            self._shop(shop).returns[gid]["status"] = status
+
     def delete_orders(self, shop: str) -> None:
         with self._lock:
             self._shop(shop).orders.clear()
@@ -1283,7 +1299,17 @@ class FakeShopify:
                 return {"deletedWebhookSubscriptionId": None,
                         "userErrors": [{"field": ["id"], "message": "Webhook subscription does not exist"}]}
             return {"deletedWebhookSubscriptionId": sub_id, "userErrors": []}
+        if f.name in fake_returns.QUERY_FIELDS | fake_returns.MUTATION_FIELDS:
+            try:
+                return fake_returns.resolve(f.name, state.orders, state.returns, f.args,
+                                            connection=_connection, next_id=self._new_id)
+            except fake_returns.InvalidVariable as exc:
+                raise _GraphQLError(str(exc), "INVALID_VARIABLE") from None
         raise AssertionError(f.name)
+
+    def _new_id(self) -> int:
+        self._next_id += 1
+        return self._next_id
 
     def _webhook_create(self, state: _ShopState, args: dict) -> dict:
         topic = args.get("topic")

@@ -14,10 +14,10 @@ from collections.abc import Callable
 
 from sqlalchemy.orm import Session
 
-from plugin import notifications, orders, privacy, shops
+from plugin import notifications, orders, privacy, returns, shops
 from plugin.models import Order, Shop, WebhookDelivery, utcnow
 
-from . import bindings, payloads
+from . import bindings, payloads, return_payloads
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +92,22 @@ def shop_redacted(session: Session, shop: Shop, body: dict, delivery: WebhookDel
     shops.erase(session, shop.id)
 
 
+def return_changed(status: str) -> Handler:
+    """A returns/* topic: the return now has Shopify's ``status``."""
+    def handler(session: Session, shop: Shop, body: dict, delivery: WebhookDelivery) -> None:
+        data = return_payloads.shopify_return(body, status)
+        if data.order_shopify_id is not None:
+            bindings.order_id(session, shop, data.order_shopify_id)
+        returns.shopify_return_changed(session, shop.id, data)
+    return handler
+
+
+def refund_created(session: Session, shop: Shop, body: dict, delivery: WebhookDelivery) -> None:
+    data = return_payloads.refund(body)
+    bindings.order_id(session, shop, data.order_shopify_id)
+    returns.refund_created(session, shop.id, data)
+
+
 HANDLERS: dict[str, Handler] = {
     "orders/create": order_changed,
     "orders/updated": order_changed,
@@ -106,4 +122,11 @@ HANDLERS: dict[str, Handler] = {
     "customers/data_request": customer_data_requested,
     "customers/redact": customer_redacted,
     "shop/redact": shop_redacted,
+    "returns/request": return_changed("REQUESTED"),
+    "returns/approve": return_changed("OPEN"),
+    "returns/decline": return_changed("DECLINED"),
+    "returns/cancel": return_changed("CANCELED"),
+    "returns/close": return_changed("CLOSED"),
+    "returns/reopen": return_changed("OPEN"),
+    "refunds/create": refund_created,
 }

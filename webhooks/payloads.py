@@ -208,6 +208,7 @@ def _line_item(f: Fields) -> LineItemData:
         variant_id=f.id("variant_id", required=False),
         price=f.decimal("price"),
         requires_shipping=f.bool("requires_shipping", default=True),
+        gift_card=f.bool("gift_card", default=False),
     )
 
 

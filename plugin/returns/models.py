@@ -1,0 +1,124 @@
+"""The returns tables: a shopper's return request, its items, and the
+refunds Shopify reports (which use up returnable quantity too).
+
+Line items are referred to by their Shopify id, not by the local row: an
+order payload that drops or re-adds a line item must never take a return's
+items with it.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..models import BigId, Base, Order, UTCDateTime, same_shop, shop_fk, utcnow
+
+
+class ReturnStatus(str, enum.Enum):
+    """Where a return request stands. Shopify's own ReturnStatus is coarser
+    (REQUESTED, OPEN, DECLINED, CANCELED, CLOSED): approved, received and
+    refunded are all OPEN there."""
+
+    REQUESTED = "requested"
+    APPROVED = "approved"
+    DECLINED = "declined"
+    RECEIVED = "received"
+    REFUNDED = "refunded"
+    CLOSED = "closed"
+    CANCELLED = "cancelled"
+
+    @property
+    def active(self) -> bool:
+        """Its items are spoken for (not free to be requested again)."""
+        return self not in (ReturnStatus.DECLINED, ReturnStatus.CANCELLED)
+
+    @property
+    def resolved(self) -> bool:
+        return self in (ReturnStatus.DECLINED, ReturnStatus.REFUNDED, ReturnStatus.CLOSED, ReturnStatus.CANCELLED)
+
+
+class ReturnRequest(Base):
+    __tablename__ = "return_requests"
+    __table_args__ = (
+        # One request per idempotency key: submitting twice makes one request.
+        UniqueConstraint("shop_id", "key"),
+        UniqueConstraint("shop_id", "shopify_return_id"),
+        Index(None, "shop_id", "order_id"),
+        Index(None, "shop_id", "status", "requested_at"),
+        # Requests with something to tell Shopify have next_attempt_at set; the worker scans this.
+        Index(None, "next_attempt_at", "shop_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    shop_id: Mapped[int] = shop_fk()
+    order_id: Mapped[int] = mapped_column(BigId, ForeignKey("orders.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(64))
+    fingerprint: Mapped[str] = mapped_column(String(64))  # of the items asked for, to refuse a reused key
+    status: Mapped[str] = mapped_column(String(16), default=ReturnStatus.REQUESTED.value)
+    shopify_return_id: Mapped[int | None] = mapped_column(BigInteger)
+    # The status Shopify is known to have; the worker pushes while it differs from ``status``.
+    shopify_status: Mapped[str | None] = mapped_column(String(16))
+    note: Mapped[str | None] = mapped_column(Text)
+    decline_reason: Mapped[str | None] = mapped_column(String(32))
+    decline_note: Mapped[str | None] = mapped_column(Text)
+    instructions: Mapped[str | None] = mapped_column(Text)
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_actor: Mapped[str | None] = mapped_column(String(255))
+    # Passing the request (and later actions) to Shopify: see sync.py.
+    sync_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sync_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    order: Mapped[Order] = relationship(primaryjoin=same_shop("Order", "ReturnRequest", "order_id"), viewonly=True)
+    items: Mapped[list[ReturnItem]] = relationship(
+        back_populates="request", cascade="all, delete-orphan", order_by="ReturnItem.id",
+        primaryjoin=same_shop("ReturnRequest", "ReturnItem", "request_id"),
+    )
+
+    @property
+    def state(self) -> ReturnStatus:
+        return ReturnStatus(self.status)
+
+
+class ReturnItem(Base):
+    __tablename__ = "return_items"
+    __table_args__ = (UniqueConstraint("shop_id", "request_id", "line_item_shopify_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    shop_id: Mapped[int] = shop_fk()
+    request_id: Mapped[int] = mapped_column(BigId, ForeignKey("return_requests.id", ondelete="CASCADE"))
+    line_item_shopify_id: Mapped[int] = mapped_column(BigInteger)
+    quantity: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(String(32))  # a ReturnReason of the pinned Admin API version
+    note: Mapped[str | None] = mapped_column(Text)
+
+    request: Mapped[ReturnRequest] = relationship(
+        back_populates="items", primaryjoin=same_shop("ReturnRequest", "ReturnItem", "request_id")
+    )
+
+
+class RefundLine(Base):
+    """One line of a Shopify refund (refunds/create): items refunded, through a
+    return of ours or not, are no longer returnable."""
+
+    __tablename__ = "refund_lines"
+    __table_args__ = (UniqueConstraint("shop_id", "shopify_id"), Index(None, "shop_id", "order_id"))
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    shop_id: Mapped[int] = shop_fk()
+    order_id: Mapped[int] = mapped_column(BigId, ForeignKey("orders.id", ondelete="CASCADE"))
+    shopify_id: Mapped[int] = mapped_column(BigInteger)  # the refund line item's id
+    refund_shopify_id: Mapped[int] = mapped_column(BigInteger)
+    return_shopify_id: Mapped[int | None] = mapped_column(BigInteger)
+    line_item_shopify_id: Mapped[int] = mapped_column(BigInteger)
+    quantity: Mapped[int] = mapped_column(Integer)
+    restock_type: Mapped[str | None] = mapped_column(String(32))  # no_restock | cancel | return
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
