@@ -385,3 +385,7 @@ class WorkerHeartbeat(Base):
     worker: Mapped[str] = mapped_column(String(255), primary_key=True)  # host:pid:thread
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     beat_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# Domain models kept in their own package, imported so Alembic and the tests see them.
+from .help.models import Contact  # noqa: E402,F401

@@ -23,7 +23,7 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import mail
+from . import help, mail
 from .models import DataExport, Notification, NotificationStatus, Shop, utcnow
 from .worker import process_due_rows
 
@@ -59,6 +59,7 @@ def render_data_export(session: Session, shop: Shop, notification: Notification,
 
 RENDERERS: dict[str, Renderer] = {
     "data_export": render_data_export,
+    help.KIND: help.render_support_contact,  # the store's support: a shopper's "still need help?"
 }
 
 

@@ -1,0 +1,11 @@
+"""Help that carries its context: the merchant's answers that fit an order
+(answers.py), then a person: a shopper's contact request recorded and sent
+to the shop's support address with the order's state (contacts.py).
+
+Callers use ``fitting``, ``order_states``, ``contact`` and ``Refused``.
+"""
+
+from .answers import fitting, order_states
+from .contacts import KIND, MAX_MESSAGE, Refused, contact, render_support_contact
+
+__all__ = ["KIND", "fitting", "order_states", "contact", "Refused", "MAX_MESSAGE", "render_support_contact"]
