@@ -29,8 +29,8 @@ def client_and_shop() -> str:
     return f"{client}|{g.get('storefront_shop_domain', '-')}"
 
 
-lookup_limit = limiter.limit(LOOKUPS, key_func=client_and_shop, scope="storefront-lookup")
-contact_limit = limiter.limit(CONTACTS, key_func=client_and_shop, scope="storefront-contact")
+lookup_limit = limiter.shared_limit(LOOKUPS, scope="storefront-lookup", key_func=client_and_shop)
+contact_limit = limiter.shared_limit(CONTACTS, scope="storefront-contact", key_func=client_and_shop)
 
 
 def init_app(app: Flask) -> None:

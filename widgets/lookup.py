@@ -32,7 +32,7 @@ def order_ref(value: object) -> str | None:
     if not isinstance(value, str) or len(value) > MAX_FIELD:
         return None
     ref = _SPACES.sub("", value).lstrip("#").upper()
-    return ref or None
+    return ref if ref and ref.isprintable() else None
 
 
 def _email(value: str | None) -> str:
