@@ -106,7 +106,7 @@ def contact_response(shop: Shop):
     try:
         help.contact(session, shop, order, data.get("message"))
     except help.Refused as exc:
-        status = 413 if exc.reason == "too_long" else 503 if exc.reason == "no_support_address" else 400
+        status = 422 if exc.reason == "too_long" else 503 if exc.reason == "no_support_address" else 400
         return jsonify(error=exc.reason, message=CONTACT_MESSAGES[exc.reason]), status
     session.commit()
     return jsonify(sent=True, message="Thank you. The store has your message and your order's details, "
