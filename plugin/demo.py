@@ -116,6 +116,14 @@ def page():
     )
 
 
+@bp.get("/demo/storefront")
+def storefront():
+    """A stand-in for the store's own site, embedding the widget by script
+    tag exactly as a merchant would."""
+    return render_template("demo_storefront.html", shop=DEMO_SHOP,
+                           tries=[(o.name, o.customer.email) for o in (MAYA, AMARA)])
+
+
 @bp.get("/demo/orders.json")
 def orders_json():
     orders, _ = _demo_orders()
@@ -564,6 +572,7 @@ def print_urls(base_url: str, say: Callable[[str], None] = _say) -> None:
     try_command = f"aftercare orders show --shop {DEMO_SHOP} 1001"
     say(f"Aftercare demo running on {base_url}  (Ctrl-C to stop)")
     say(f"  Orders (demo view):  {base_url}/demo")
+    say(f"  Storefront widget:   {base_url}/demo/storefront")
     say(f"  Orders (JSON):       {base_url}/demo/orders.json")
     say(f"  Health:              {base_url}/healthz")
     say(f"  Try: {needs + ' ' if needs else ''}{try_command}")

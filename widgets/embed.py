@@ -70,9 +70,11 @@ def asset(name: str):
 # --- the JSON API -----------------------------------------------------------------
 
 def _allowed_origins(domain: str) -> set[str]:
+    """The shop's storefront and the app itself (a page it serves, like the
+    demo store). The shop's primary (custom) domain is not known to the app
+    yet; add it here when it is."""
     app_url = urlsplit(current_app.config["APP_URL"])
-    # The shop's primary (custom) domain is not known to the app yet; add it here when it is.
-    return {f"https://{domain}", f"{app_url.scheme}://{app_url.netloc}"}
+    return {f"https://{domain}", f"{app_url.scheme}://{app_url.netloc}", f"{request.scheme}://{request.host}"}
 
 
 @bp.before_request

@@ -34,7 +34,7 @@ def test_the_script_is_one_guarded_element_that_renders_text_only():
     assert "disconnectedCallback" in source and "signal: this.abort.signal" in source
     assert "bubbles: true, composed: true" in source
     for locale in ("en", "fr", "de", "es"):
-        assert re.search(rf"\n    {locale}: \{{title:", source)
+        assert re.search(rf"\n    {locale}: \{{attempted:", source)
 
 
 def test_assets_are_served_with_a_content_hash_and_long_caching(client, shop):
@@ -122,3 +122,17 @@ def test_the_theme_extension_block_has_a_valid_schema():
     assert "<aftercare-widget" in liquid and "{{ block.shopify_attributes }}" in liquid
     for locale in ("en.default", "fr", "de", "es"):
         assert json.loads((extension / "locales" / f"{locale}.json").read_text())["blocks"]["tracking"]["open"]
+
+
+def test_the_demo_prints_a_storefront_page_that_embeds_the_widget(tmp_path):
+    from plugin import create_app, demo
+    from tests.conftest import environ
+
+    lines = []
+    demo.print_urls("http://127.0.0.1:8123", lines.append)
+    assert "  Storefront widget:   http://127.0.0.1:8123/demo/storefront" in lines
+    app = create_app({"TESTING": True, "DEMO": True}, environ=environ(f"sqlite:///{tmp_path / 'd.db'}"),
+                     instance_path=str(tmp_path))
+    page = app.test_client().get("/demo/storefront").get_data(as_text=True)
+    assert f'<script src="/widgets/aftercare.js" data-shop="{demo.DEMO_SHOP}" defer></script>' in page
+    assert "<aftercare-widget></aftercare-widget>" in page and "maya.thompson@example.com" in page

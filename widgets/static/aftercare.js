@@ -11,10 +11,10 @@
   'use strict'
   const SCRIPT = document.currentScript
   const STRINGS = {
-    en: {title: 'Track your order', intro: 'Enter your order number and the email or phone you ordered with.', order: 'Order number', email: 'Email', phone: 'Or phone', find: 'Find my order', finding: 'Looking for your order…', found: 'Order {name} found.', orderName: 'Order {name}', for: 'For {name}', to: 'Shipping to {city}', tracking: 'Tracking number:', eta: 'Estimated delivery: {date}', delivered: 'Delivered {when}', history: 'Tracking history', preparing: 'Your order is being prepared. You will get an email when it ships.', notShipped: 'Not shipped yet', parcel: 'Parcel {n} of {count}', another: 'Look up another order', help: 'Questions about this order', search: 'Search the answers', matches: '{count} answers', still: 'Still need help?', message: 'Your message', send: 'Send to the store', sent: 'Thank you. The store has your message and your order’s details, and will answer by email.', failed: 'Something went wrong. Please try again.', asOf: 'Checked at {time}', needOne: 'Enter the email or the phone number you ordered with.'},
-    fr: {title: 'Suivre votre commande', intro: 'Saisissez le numéro de commande et l’e-mail ou le téléphone utilisé pour commander.', order: 'Numéro de commande', email: 'E-mail', phone: 'Ou téléphone', find: 'Trouver ma commande', finding: 'Recherche de votre commande…', found: 'Commande {name} trouvée.', orderName: 'Commande {name}', for: 'Pour {name}', to: 'Livraison à {city}', tracking: 'Numéro de suivi :', eta: 'Livraison estimée : {date}', delivered: 'Livré {when}', history: 'Historique du suivi', preparing: 'Votre commande est en préparation. Vous recevrez un e-mail à son expédition.', notShipped: 'Pas encore expédié', parcel: 'Colis {n} sur {count}', another: 'Rechercher une autre commande', help: 'Questions sur cette commande', search: 'Rechercher dans les réponses', matches: '{count} réponses', still: 'Besoin d’aide ?', message: 'Votre message', send: 'Envoyer à la boutique', sent: 'Merci. La boutique a reçu votre message et les détails de votre commande, et vous répondra par e-mail.', failed: 'Une erreur est survenue. Veuillez réessayer.', asOf: 'Vérifié à {time}', needOne: 'Saisissez l’e-mail ou le téléphone utilisé pour commander.'},
-    de: {title: 'Bestellung verfolgen', intro: 'Geben Sie die Bestellnummer und die E-Mail-Adresse oder Telefonnummer der Bestellung ein.', order: 'Bestellnummer', email: 'E-Mail', phone: 'Oder Telefon', find: 'Bestellung finden', finding: 'Bestellung wird gesucht…', found: 'Bestellung {name} gefunden.', orderName: 'Bestellung {name}', for: 'Für {name}', to: 'Lieferung nach {city}', tracking: 'Sendungsnummer:', eta: 'Voraussichtliche Zustellung: {date}', delivered: 'Zugestellt {when}', history: 'Sendungsverlauf', preparing: 'Ihre Bestellung wird vorbereitet. Sie erhalten eine E-Mail, sobald sie versandt ist.', notShipped: 'Noch nicht versandt', parcel: 'Paket {n} von {count}', another: 'Andere Bestellung suchen', help: 'Fragen zu dieser Bestellung', search: 'Antworten durchsuchen', matches: '{count} Antworten', still: 'Brauchen Sie noch Hilfe?', message: 'Ihre Nachricht', send: 'An den Shop senden', sent: 'Danke. Der Shop hat Ihre Nachricht und die Details Ihrer Bestellung und antwortet per E-Mail.', failed: 'Etwas ist schiefgegangen. Bitte versuchen Sie es erneut.', asOf: 'Stand {time}', needOne: 'Geben Sie die E-Mail-Adresse oder Telefonnummer der Bestellung ein.'},
-    es: {title: 'Sigue tu pedido', intro: 'Introduce el número de pedido y el correo o teléfono con el que compraste.', order: 'Número de pedido', email: 'Correo electrónico', phone: 'O teléfono', find: 'Buscar mi pedido', finding: 'Buscando tu pedido…', found: 'Pedido {name} encontrado.', orderName: 'Pedido {name}', for: 'Para {name}', to: 'Envío a {city}', tracking: 'Número de seguimiento:', eta: 'Entrega estimada: {date}', delivered: 'Entregado {when}', history: 'Historial de seguimiento', preparing: 'Tu pedido se está preparando. Recibirás un correo cuando se envíe.', notShipped: 'Aún no enviado', parcel: 'Paquete {n} de {count}', another: 'Buscar otro pedido', help: 'Preguntas sobre este pedido', search: 'Buscar en las respuestas', matches: '{count} respuestas', still: '¿Aún necesitas ayuda?', message: 'Tu mensaje', send: 'Enviar a la tienda', sent: 'Gracias. La tienda tiene tu mensaje y los datos de tu pedido, y te responderá por correo.', failed: 'Algo salió mal. Inténtalo de nuevo.', asOf: 'Comprobado a las {time}', needOne: 'Introduce el correo o el teléfono con el que compraste.'}
+    en: {attempted: 'The carrier tried to deliver this parcel. Check the carrier’s page for the next attempt.', failure: 'The carrier could not deliver this parcel. The store has been told and will be in touch.', action: 'The carrier needs something from you. Check the carrier’s page.', title: 'Track your order', intro: 'Enter your order number and the email or phone you ordered with.', order: 'Order number', email: 'Email', phone: 'Or phone', find: 'Find my order', finding: 'Looking for your order…', found: 'Order {name} found.', orderName: 'Order {name}', for: 'For {name}', to: 'Shipping to {city}', tracking: 'Tracking number:', eta: 'Estimated delivery: {date}', delivered: 'Delivered {when}', history: 'Tracking history', preparing: 'Your order is being prepared. You will get an email when it ships.', notShipped: 'Not shipped yet', parcel: 'Parcel {n} of {count}', another: 'Look up another order', help: 'Questions about this order', search: 'Search the answers', matches: '{count} answers', still: 'Still need help?', message: 'Your message', send: 'Send to the store', sent: 'Thank you. The store has your message and your order’s details, and will answer by email.', failed: 'Something went wrong. Please try again.', asOf: 'Checked at {time}', needOne: 'Enter the email or the phone number you ordered with.'},
+    fr: {attempted: 'Le transporteur a tenté de livrer ce colis. Consultez sa page pour la prochaine tentative.', failure: 'Le transporteur n’a pas pu livrer ce colis. La boutique est prévenue et vous contactera.', action: 'Le transporteur a besoin d’une action de votre part. Consultez sa page.', title: 'Suivre votre commande', intro: 'Saisissez le numéro de commande et l’e-mail ou le téléphone utilisé pour commander.', order: 'Numéro de commande', email: 'E-mail', phone: 'Ou téléphone', find: 'Trouver ma commande', finding: 'Recherche de votre commande…', found: 'Commande {name} trouvée.', orderName: 'Commande {name}', for: 'Pour {name}', to: 'Livraison à {city}', tracking: 'Numéro de suivi :', eta: 'Livraison estimée : {date}', delivered: 'Livré {when}', history: 'Historique du suivi', preparing: 'Votre commande est en préparation. Vous recevrez un e-mail à son expédition.', notShipped: 'Pas encore expédié', parcel: 'Colis {n} sur {count}', another: 'Rechercher une autre commande', help: 'Questions sur cette commande', search: 'Rechercher dans les réponses', matches: '{count} réponses', still: 'Besoin d’aide ?', message: 'Votre message', send: 'Envoyer à la boutique', sent: 'Merci. La boutique a reçu votre message et les détails de votre commande, et vous répondra par e-mail.', failed: 'Une erreur est survenue. Veuillez réessayer.', asOf: 'Vérifié à {time}', needOne: 'Saisissez l’e-mail ou le téléphone utilisé pour commander.'},
+    de: {attempted: 'Der Zusteller hat versucht, dieses Paket zuzustellen. Den nächsten Versuch finden Sie auf seiner Seite.', failure: 'Der Zusteller konnte dieses Paket nicht zustellen. Der Shop weiß Bescheid und meldet sich.', action: 'Der Zusteller braucht etwas von Ihnen. Sehen Sie auf seiner Seite nach.', title: 'Bestellung verfolgen', intro: 'Geben Sie die Bestellnummer und die E-Mail-Adresse oder Telefonnummer der Bestellung ein.', order: 'Bestellnummer', email: 'E-Mail', phone: 'Oder Telefon', find: 'Bestellung finden', finding: 'Bestellung wird gesucht…', found: 'Bestellung {name} gefunden.', orderName: 'Bestellung {name}', for: 'Für {name}', to: 'Lieferung nach {city}', tracking: 'Sendungsnummer:', eta: 'Voraussichtliche Zustellung: {date}', delivered: 'Zugestellt {when}', history: 'Sendungsverlauf', preparing: 'Ihre Bestellung wird vorbereitet. Sie erhalten eine E-Mail, sobald sie versandt ist.', notShipped: 'Noch nicht versandt', parcel: 'Paket {n} von {count}', another: 'Andere Bestellung suchen', help: 'Fragen zu dieser Bestellung', search: 'Antworten durchsuchen', matches: '{count} Antworten', still: 'Brauchen Sie noch Hilfe?', message: 'Ihre Nachricht', send: 'An den Shop senden', sent: 'Danke. Der Shop hat Ihre Nachricht und die Details Ihrer Bestellung und antwortet per E-Mail.', failed: 'Etwas ist schiefgegangen. Bitte versuchen Sie es erneut.', asOf: 'Stand {time}', needOne: 'Geben Sie die E-Mail-Adresse oder Telefonnummer der Bestellung ein.'},
+    es: {attempted: 'El transportista intentó entregar este paquete. Consulta su página para el próximo intento.', failure: 'El transportista no pudo entregar este paquete. La tienda ya lo sabe y se pondrá en contacto.', action: 'El transportista necesita algo de ti. Consulta su página.', title: 'Sigue tu pedido', intro: 'Introduce el número de pedido y el correo o teléfono con el que compraste.', order: 'Número de pedido', email: 'Correo electrónico', phone: 'O teléfono', find: 'Buscar mi pedido', finding: 'Buscando tu pedido…', found: 'Pedido {name} encontrado.', orderName: 'Pedido {name}', for: 'Para {name}', to: 'Envío a {city}', tracking: 'Número de seguimiento:', eta: 'Entrega estimada: {date}', delivered: 'Entregado {when}', history: 'Historial de seguimiento', preparing: 'Tu pedido se está preparando. Recibirás un correo cuando se envíe.', notShipped: 'Aún no enviado', parcel: 'Paquete {n} de {count}', another: 'Buscar otro pedido', help: 'Preguntas sobre este pedido', search: 'Buscar en las respuestas', matches: '{count} respuestas', still: '¿Aún necesitas ayuda?', message: 'Tu mensaje', send: 'Enviar a la tienda', sent: 'Gracias. La tienda tiene tu mensaje y los datos de tu pedido, y te responderá por correo.', failed: 'Algo salió mal. Inténtalo de nuevo.', asOf: 'Comprobado a las {time}', needOne: 'Introduce el correo o el teléfono con el que compraste.'}
   }
   const MAX_MESSAGE = 5000
 
@@ -56,9 +56,11 @@
       this.abort = new AbortController()
       this.id_ = `aftercare-${++uid}`
       this.locale = this.pickLocale()
+      // Heading level of the widget's title (1 when it is the page's main content), parcels one below.
+      this.level = Math.min(Math.max(parseInt(this.getAttribute('level'), 10) || 2, 1), 5)
       this.t = STRINGS[this.locale]
       this.textContent = ''
-      this.status = h('p', {class: 'aftercare-status', 'aria-live': 'polite'})
+      this.status = h('p', {class: 'aftercare-live', 'aria-live': 'polite'})
       this.body = h('div', {class: 'aftercare-body'})
       this.append(this.body, this.status)
       const token = this.getAttribute('token')
@@ -108,7 +110,7 @@
         h('input', {id: `${id}-${name}`, name, value: typed[name] || '', ...attrs}))
       const error = h('p', {class: 'aftercare-error', id: `${id}-error`, role: 'alert', hidden: true})
       const form = h('form', {class: 'aftercare-lookup', novalidate: true},
-        h('h2', {text: t.title}),
+        h(`h${this.level}`, {class: 'aftercare-title', text: t.title}),
         h('p', {text: t.intro}),
         error,
         field('order', t.order, {required: true, autocomplete: 'off', maxlength: 64}),
@@ -176,7 +178,7 @@
       if (data.branding && data.branding.color && !getComputedStyle(this).getPropertyValue('--aftercare-brand').trim()) {
         this.style.setProperty('--aftercare-brand', data.branding.color)
       }
-      const heading = h('h2', {tabindex: '-1', text: fill(t.orderName, {name: order.order_name})})
+      const heading = h(`h${this.level}`, {class: 'aftercare-title', tabindex: '-1', text: fill(t.orderName, {name: order.order_name})})
       const who = [order.first_name && fill(t.for, {name: order.first_name}), order.city && fill(t.to, {city: order.city})]
       const time = intl(Intl.DateTimeFormat, this.locale, {hour: 'numeric', minute: '2-digit'}).format(new Date())
       const parts = [heading,
@@ -185,7 +187,7 @@
       if (!order.parcels.length) parts.push(h('section', {class: 'aftercare-parcel'}, h('p', {text: t.preparing})))
       order.parcels.forEach((parcel) => parts.push(this.parcel(parcel)))
       if (order.parcels.length && order.not_yet_shipped.length) {
-        parts.push(h('section', {class: 'aftercare-parcel'}, h('h3', {text: t.notShipped}),
+        parts.push(h('section', {class: 'aftercare-parcel'}, h(`h${this.level + 1}`, {class: 'aftercare-subtitle', text: t.notShipped}),
           h('ul', {}, order.not_yet_shipped.map((i) => h('li', {text: item(i)})))))
       }
       if (data.help && data.help.answers.length) parts.push(this.answers(data.help.answers))
@@ -208,8 +210,10 @@
       const id = `${this.id_}-parcel-${p.number}`
       const section = h('section', {class: 'aftercare-parcel', 'aria-labelledby': id})
       if (p.count > 1) section.append(h('p', {class: 'aftercare-muted aftercare-small', text: fill(t.parcel, {n: p.number, count: p.count})}))
-      section.append(h('h3', {id, text: p.headline}),
+      section.append(h(`h${this.level + 1}`, {id, class: 'aftercare-subtitle', text: p.headline}),
         h('ol', {class: 'aftercare-steps'}, p.steps.map((s) => h('li', {class: s.state, 'aria-current': s.state === 'current' ? 'step' : false, text: s.label}))))
+      const why = {attempted_delivery: t.attempted, failure: t.failure, returning_to_sender: t.failure, buyer_action_required: t.action}[p.exception]
+      if (why) section.append(h('p', {class: 'aftercare-exception', text: why}))
       if (p.delivered_at) section.append(h('p', {text: fill(t.delivered, {when: p.delivered_at})}))
       else if (p.estimated_delivery) section.append(h('p', {class: 'aftercare-eta', text: fill(t.eta, {date: p.estimated_delivery})}))
       for (const tr of p.tracking) {
@@ -245,7 +249,7 @@
         }
         count.textContent = words.length ? fill(t.matches, {count: intl(Intl.NumberFormat, this.locale, {}).format(shown)}) : ''
       })
-      const parts = [h('h3', {id, text: t.help})]
+      const parts = [h(`h${this.level + 1}`, {id, class: 'aftercare-subtitle', text: t.help})]
       if (list.length > 3) parts.push(h('p', {class: 'aftercare-field'}, h('label', {for: search.id, text: t.search}), search), count)
       return h('section', {class: 'aftercare-help', 'aria-labelledby': id}, parts, items)
     }
