@@ -15,7 +15,6 @@ import hashlib
 import hmac
 import re
 
-import phonenumbers
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
@@ -43,6 +42,7 @@ def _phone(value: str | None, region_of: str | None = None) -> str:
     """E.164 form, or "" when it is not a valid number."""
     if not value or len(value) > 64:
         return ""
+    import phonenumbers  # here: its metadata costs every process (workers too) a tenth of a second at start
     region = None
     if region_of:
         try:
