@@ -11,10 +11,10 @@
   'use strict'
   const SCRIPT = document.currentScript
   const STRINGS = {
-    en: {attempted: 'The carrier tried to deliver this parcel. Check the carrier’s page for the next attempt.', failure: 'The carrier could not deliver this parcel. The store has been told and will be in touch.', action: 'The carrier needs something from you. Check the carrier’s page.', title: 'Track your order', intro: 'Enter your order number and the email or phone you ordered with.', order: 'Order number', email: 'Email', phone: 'Or phone', find: 'Find my order', finding: 'Looking for your order…', found: 'Order {name} found.', orderName: 'Order {name}', for: 'For {name}', to: 'Shipping to {city}', tracking: 'Tracking number:', eta: 'Estimated delivery: {date}', delivered: 'Delivered {when}', history: 'Tracking history', preparing: 'Your order is being prepared. You will get an email when it ships.', notShipped: 'Not shipped yet', parcel: 'Parcel {n} of {count}', another: 'Look up another order', help: 'Questions about this order', search: 'Search the answers', matches: '{count} answers', still: 'Still need help?', message: 'Your message', send: 'Send to the store', sent: 'Thank you. The store has your message and your order’s details, and will answer by email.', failed: 'Something went wrong. Please try again.', asOf: 'Checked at {time}', needOne: 'Enter the email or the phone number you ordered with.'},
-    fr: {attempted: 'Le transporteur a tenté de livrer ce colis. Consultez sa page pour la prochaine tentative.', failure: 'Le transporteur n’a pas pu livrer ce colis. La boutique est prévenue et vous contactera.', action: 'Le transporteur a besoin d’une action de votre part. Consultez sa page.', title: 'Suivre votre commande', intro: 'Saisissez le numéro de commande et l’e-mail ou le téléphone utilisé pour commander.', order: 'Numéro de commande', email: 'E-mail', phone: 'Ou téléphone', find: 'Trouver ma commande', finding: 'Recherche de votre commande…', found: 'Commande {name} trouvée.', orderName: 'Commande {name}', for: 'Pour {name}', to: 'Livraison à {city}', tracking: 'Numéro de suivi :', eta: 'Livraison estimée : {date}', delivered: 'Livré {when}', history: 'Historique du suivi', preparing: 'Votre commande est en préparation. Vous recevrez un e-mail à son expédition.', notShipped: 'Pas encore expédié', parcel: 'Colis {n} sur {count}', another: 'Rechercher une autre commande', help: 'Questions sur cette commande', search: 'Rechercher dans les réponses', matches: '{count} réponses', still: 'Besoin d’aide ?', message: 'Votre message', send: 'Envoyer à la boutique', sent: 'Merci. La boutique a reçu votre message et les détails de votre commande, et vous répondra par e-mail.', failed: 'Une erreur est survenue. Veuillez réessayer.', asOf: 'Vérifié à {time}', needOne: 'Saisissez l’e-mail ou le téléphone utilisé pour commander.'},
-    de: {attempted: 'Der Zusteller hat versucht, dieses Paket zuzustellen. Den nächsten Versuch finden Sie auf seiner Seite.', failure: 'Der Zusteller konnte dieses Paket nicht zustellen. Der Shop weiß Bescheid und meldet sich.', action: 'Der Zusteller braucht etwas von Ihnen. Sehen Sie auf seiner Seite nach.', title: 'Bestellung verfolgen', intro: 'Geben Sie die Bestellnummer und die E-Mail-Adresse oder Telefonnummer der Bestellung ein.', order: 'Bestellnummer', email: 'E-Mail', phone: 'Oder Telefon', find: 'Bestellung finden', finding: 'Bestellung wird gesucht…', found: 'Bestellung {name} gefunden.', orderName: 'Bestellung {name}', for: 'Für {name}', to: 'Lieferung nach {city}', tracking: 'Sendungsnummer:', eta: 'Voraussichtliche Zustellung: {date}', delivered: 'Zugestellt {when}', history: 'Sendungsverlauf', preparing: 'Ihre Bestellung wird vorbereitet. Sie erhalten eine E-Mail, sobald sie versandt ist.', notShipped: 'Noch nicht versandt', parcel: 'Paket {n} von {count}', another: 'Andere Bestellung suchen', help: 'Fragen zu dieser Bestellung', search: 'Antworten durchsuchen', matches: '{count} Antworten', still: 'Brauchen Sie noch Hilfe?', message: 'Ihre Nachricht', send: 'An den Shop senden', sent: 'Danke. Der Shop hat Ihre Nachricht und die Details Ihrer Bestellung und antwortet per E-Mail.', failed: 'Etwas ist schiefgegangen. Bitte versuchen Sie es erneut.', asOf: 'Stand {time}', needOne: 'Geben Sie die E-Mail-Adresse oder Telefonnummer der Bestellung ein.'},
-    es: {attempted: 'El transportista intentó entregar este paquete. Consulta su página para el próximo intento.', failure: 'El transportista no pudo entregar este paquete. La tienda ya lo sabe y se pondrá en contacto.', action: 'El transportista necesita algo de ti. Consulta su página.', title: 'Sigue tu pedido', intro: 'Introduce el número de pedido y el correo o teléfono con el que compraste.', order: 'Número de pedido', email: 'Correo electrónico', phone: 'O teléfono', find: 'Buscar mi pedido', finding: 'Buscando tu pedido…', found: 'Pedido {name} encontrado.', orderName: 'Pedido {name}', for: 'Para {name}', to: 'Envío a {city}', tracking: 'Número de seguimiento:', eta: 'Entrega estimada: {date}', delivered: 'Entregado {when}', history: 'Historial de seguimiento', preparing: 'Tu pedido se está preparando. Recibirás un correo cuando se envíe.', notShipped: 'Aún no enviado', parcel: 'Paquete {n} de {count}', another: 'Buscar otro pedido', help: 'Preguntas sobre este pedido', search: 'Buscar en las respuestas', matches: '{count} respuestas', still: '¿Aún necesitas ayuda?', message: 'Tu mensaje', send: 'Enviar a la tienda', sent: 'Gracias. La tienda tiene tu mensaje y los datos de tu pedido, y te responderá por correo.', failed: 'Algo salió mal. Inténtalo de nuevo.', asOf: 'Comprobado a las {time}', needOne: 'Introduce el correo o el teléfono con el que compraste.'}
+    en: {notFound: 'We could not find an order with these details. Check the order number and the email or phone used to order.', tooMany: 'Too many attempts. Please wait a minute and try again.', tooLong: 'Your message is too long: 5,000 characters at most.', attempted: 'The carrier tried to deliver this parcel. Check the carrier’s page for the next attempt.', failure: 'The carrier could not deliver this parcel. The store has been told and will be in touch.', action: 'The carrier needs something from you. Check the carrier’s page.', title: 'Track your order', intro: 'Enter your order number and the email or phone you ordered with.', order: 'Order number', email: 'Email', phone: 'Or phone', find: 'Find my order', finding: 'Looking for your order…', found: 'Order {name} found.', orderName: 'Order {name}', for: 'For {name}', to: 'Shipping to {city}', tracking: 'Tracking number:', eta: 'Estimated delivery: {date}', delivered: 'Delivered {when}', history: 'Tracking history', preparing: 'Your order is being prepared. You will get an email when it ships.', notShipped: 'Not shipped yet', parcel: 'Parcel {n} of {count}', another: 'Look up another order', help: 'Questions about this order', search: 'Search the answers', matches: '{count} answers', still: 'Still need help?', message: 'Your message', send: 'Send to the store', sent: 'Thank you. The store has your message and your order’s details, and will answer by email.', failed: 'Something went wrong. Please try again.', asOf: 'Checked at {time}', needOne: 'Enter the email or the phone number you ordered with.'},
+    fr: {notFound: 'Aucune commande ne correspond à ces informations. Vérifiez le numéro et l’e-mail ou le téléphone utilisé.', tooMany: 'Trop de tentatives. Patientez une minute puis réessayez.', tooLong: 'Votre message est trop long : 5 000 caractères au plus.', attempted: 'Le transporteur a tenté de livrer ce colis. Consultez sa page pour la prochaine tentative.', failure: 'Le transporteur n’a pas pu livrer ce colis. La boutique est prévenue et vous contactera.', action: 'Le transporteur a besoin d’une action de votre part. Consultez sa page.', title: 'Suivre votre commande', intro: 'Saisissez le numéro de commande et l’e-mail ou le téléphone utilisé pour commander.', order: 'Numéro de commande', email: 'E-mail', phone: 'Ou téléphone', find: 'Trouver ma commande', finding: 'Recherche de votre commande…', found: 'Commande {name} trouvée.', orderName: 'Commande {name}', for: 'Pour {name}', to: 'Livraison à {city}', tracking: 'Numéro de suivi :', eta: 'Livraison estimée : {date}', delivered: 'Livré {when}', history: 'Historique du suivi', preparing: 'Votre commande est en préparation. Vous recevrez un e-mail à son expédition.', notShipped: 'Pas encore expédié', parcel: 'Colis {n} sur {count}', another: 'Rechercher une autre commande', help: 'Questions sur cette commande', search: 'Rechercher dans les réponses', matches: '{count} réponses', still: 'Besoin d’aide ?', message: 'Votre message', send: 'Envoyer à la boutique', sent: 'Merci. La boutique a reçu votre message et les détails de votre commande, et vous répondra par e-mail.', failed: 'Une erreur est survenue. Veuillez réessayer.', asOf: 'Vérifié à {time}', needOne: 'Saisissez l’e-mail ou le téléphone utilisé pour commander.'},
+    de: {notFound: 'Wir haben keine Bestellung mit diesen Angaben gefunden. Prüfen Sie die Bestellnummer und die E-Mail-Adresse oder Telefonnummer.', tooMany: 'Zu viele Versuche. Bitte warten Sie eine Minute.', tooLong: 'Ihre Nachricht ist zu lang: höchstens 5.000 Zeichen.', attempted: 'Der Zusteller hat versucht, dieses Paket zuzustellen. Den nächsten Versuch finden Sie auf seiner Seite.', failure: 'Der Zusteller konnte dieses Paket nicht zustellen. Der Shop weiß Bescheid und meldet sich.', action: 'Der Zusteller braucht etwas von Ihnen. Sehen Sie auf seiner Seite nach.', title: 'Bestellung verfolgen', intro: 'Geben Sie die Bestellnummer und die E-Mail-Adresse oder Telefonnummer der Bestellung ein.', order: 'Bestellnummer', email: 'E-Mail', phone: 'Oder Telefon', find: 'Bestellung finden', finding: 'Bestellung wird gesucht…', found: 'Bestellung {name} gefunden.', orderName: 'Bestellung {name}', for: 'Für {name}', to: 'Lieferung nach {city}', tracking: 'Sendungsnummer:', eta: 'Voraussichtliche Zustellung: {date}', delivered: 'Zugestellt {when}', history: 'Sendungsverlauf', preparing: 'Ihre Bestellung wird vorbereitet. Sie erhalten eine E-Mail, sobald sie versandt ist.', notShipped: 'Noch nicht versandt', parcel: 'Paket {n} von {count}', another: 'Andere Bestellung suchen', help: 'Fragen zu dieser Bestellung', search: 'Antworten durchsuchen', matches: '{count} Antworten', still: 'Brauchen Sie noch Hilfe?', message: 'Ihre Nachricht', send: 'An den Shop senden', sent: 'Danke. Der Shop hat Ihre Nachricht und die Details Ihrer Bestellung und antwortet per E-Mail.', failed: 'Etwas ist schiefgegangen. Bitte versuchen Sie es erneut.', asOf: 'Stand {time}', needOne: 'Geben Sie die E-Mail-Adresse oder Telefonnummer der Bestellung ein.'},
+    es: {notFound: 'No encontramos ningún pedido con estos datos. Revisa el número de pedido y el correo o teléfono usado.', tooMany: 'Demasiados intentos. Espera un minuto e inténtalo de nuevo.', tooLong: 'Tu mensaje es demasiado largo: 5000 caracteres como máximo.', attempted: 'El transportista intentó entregar este paquete. Consulta su página para el próximo intento.', failure: 'El transportista no pudo entregar este paquete. La tienda ya lo sabe y se pondrá en contacto.', action: 'El transportista necesita algo de ti. Consulta su página.', title: 'Sigue tu pedido', intro: 'Introduce el número de pedido y el correo o teléfono con el que compraste.', order: 'Número de pedido', email: 'Correo electrónico', phone: 'O teléfono', find: 'Buscar mi pedido', finding: 'Buscando tu pedido…', found: 'Pedido {name} encontrado.', orderName: 'Pedido {name}', for: 'Para {name}', to: 'Envío a {city}', tracking: 'Número de seguimiento:', eta: 'Entrega estimada: {date}', delivered: 'Entregado {when}', history: 'Historial de seguimiento', preparing: 'Tu pedido se está preparando. Recibirás un correo cuando se envíe.', notShipped: 'Aún no enviado', parcel: 'Paquete {n} de {count}', another: 'Buscar otro pedido', help: 'Preguntas sobre este pedido', search: 'Buscar en las respuestas', matches: '{count} respuestas', still: '¿Aún necesitas ayuda?', message: 'Tu mensaje', send: 'Enviar a la tienda', sent: 'Gracias. La tienda tiene tu mensaje y los datos de tu pedido, y te responderá por correo.', failed: 'Algo salió mal. Inténtalo de nuevo.', asOf: 'Comprobado a las {time}', needOne: 'Introduce el correo o el teléfono con el que compraste.'}
   }
   const MAX_MESSAGE = 5000
 
@@ -98,6 +98,19 @@
       return `${base}api/${path}${path.includes('?') ? '&' : '?'}shop=${encodeURIComponent(shop)}`
     }
 
+    // The shopper's words for what the API answered (its messages are English).
+    problem(error) {
+      const t = this.t
+      return {not_found: t.notFound, too_many_requests: t.tooMany, too_long: t.tooLong, empty: t.message}[error] || t.failed
+    }
+
+    get api() { return this.getAttribute('api') }
+    set api(value) { this.setAttribute('api', value) }
+    get shop() { return this.getAttribute('shop') }
+    set shop(value) { this.setAttribute('shop', value) }
+    get token() { return this.getAttribute('token') }
+    set token(value) { this.setAttribute('token', value) }
+
     say(text) {
       this.status.textContent = text
     }
@@ -152,7 +165,7 @@
       try {
         const {response, data} = await this.request(path, init)
         if (!response.ok) {
-          const message = data.message || this.t.failed
+          const message = this.problem(data.error)
           this.emit('error', {status: response.status, error: data.error})
           const again = form || this.showForm()
           const error = again.querySelector('.aftercare-error')
@@ -174,7 +187,7 @@
     showOrder(data) {
       const t = this.t
       const order = data.order
-      this.token = data.token
+      this.current = data.token
       if (data.branding && data.branding.color && !getComputedStyle(this).getPropertyValue('--aftercare-brand').trim()) {
         this.style.setProperty('--aftercare-brand', data.branding.color)
       }
@@ -191,7 +204,7 @@
           h('ul', {}, order.not_yet_shipped.map((i) => h('li', {text: item(i)})))))
       }
       if (data.help && data.help.answers.length) parts.push(this.answers(data.help.answers))
-      if (data.help && data.help.contact) parts.push(this.contact())
+      if (data.help && data.help.contact) parts.push(this.contact(order.order_name))
       // RETURNS HOOK: when data.returns is set, the return request form goes here.
       const again = h('button', {type: 'button', class: 'aftercare-link', text: t.another})
       this.on(again, 'click', () => {
@@ -254,7 +267,7 @@
       return h('section', {class: 'aftercare-help', 'aria-labelledby': id}, parts, items)
     }
 
-    contact() {
+    contact(name) {
       const t = this.t
       const id = `${this.id_}-contact`
       const box = h('textarea', {id: `${id}-message`, name: 'message', rows: 4, maxlength: MAX_MESSAGE, required: true})
@@ -266,9 +279,9 @@
         if (!box.value.trim()) { box.focus(); return }
         button.disabled = true
         try {
-          const {response, data} = await this.request('contact', {method: 'POST', body: JSON.stringify({token: this.token, message: box.value})})
-          note.textContent = response.ok ? t.sent : (data.message || t.failed)
-          if (response.ok) { box.value = ''; this.emit('contact', {order: this.token ? true : false}) }
+          const {response, data} = await this.request('contact', {method: 'POST', body: JSON.stringify({token: this.current, message: box.value})})
+          note.textContent = response.ok ? t.sent : data.error === 'no_support_address' ? data.message : this.problem(data.error)
+          if (response.ok) { box.value = ''; this.emit('contact', {order: name}) }
         } catch (e) {
           note.textContent = t.failed
         } finally {

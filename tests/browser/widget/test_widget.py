@@ -38,6 +38,8 @@ def _find(page, order="1001", email="ana@example.com"):
 def test_look_up_an_order_and_read_its_timeline(app, shop, page):
     _shop_with_order(app, shop, parcels=2, status="out_for_delivery")
     page.goto(f"{STORE}/pages/track")
+    page.evaluate("""window.heard = []; for (const name of ['aftercare-lookup', 'aftercare-order'])
+        document.addEventListener(name, (e) => heard.push([e.type, e.bubbles, e.composed, e.detail.order]))""")
     _find(page, " #1001 ", "Ana@Example.com")
     heading = page.get_by_role("heading", name="Order #1001")
     heading.wait_for()
@@ -54,6 +56,12 @@ def test_look_up_an_order_and_read_its_timeline(app, shop, page):
     # Themed from the merchant's branding.
     color = page.locator(".aftercare-steps li.current").first.evaluate("e => getComputedStyle(e).borderTopColor")
     assert color == "rgb(109, 40, 217)"
+    assert page.evaluate("heard") == [["aftercare-lookup", True, True, " #1001 "],
+                                      ["aftercare-order", True, True, "#1001"]]
+    # Taken out of the page, the element leaves no listener behind: its form no longer answers.
+    page.evaluate("""() => { const w = document.querySelector('aftercare-widget'); w.remove();
+        window.detached = w; w.querySelector('.aftercare-link').click() }""")
+    assert page.evaluate("detached.querySelector('form.aftercare-lookup')") is None
     assert page.errors == []
 
 
@@ -162,3 +170,8 @@ def test_the_widget_speaks_the_pages_language(app, shop, page, storefront):
     page.get_by_role("button", name="Trouver ma commande").click()
     page.get_by_role("heading", name="Commande #1001").wait_for()
     assert "Historique du suivi" in page.locator("aftercare-widget").text_content()
+    page.get_by_role("button", name="Rechercher une autre commande").click()
+    page.get_by_label("Numéro de commande").fill("1001")
+    page.get_by_label("E-mail").fill("eve@example.com")
+    page.get_by_role("button", name="Trouver ma commande").click()
+    assert page.get_by_role("alert").text_content().startswith("Aucune commande ne correspond")
