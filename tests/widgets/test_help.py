@@ -156,3 +156,20 @@ def test_contact_requests_are_rate_limited(app, client, shop):
                 for n in range(5)]
     assert statuses == [201, 201, 201, 429, 429]
     assert len(db().scalars(select(Contact)).all()) == 3
+
+
+def test_contacts_are_counted_per_100_orders_and_per_shop(app, client, shop, other_shop):
+    from datetime import datetime, timedelta, timezone
+
+    from plugin.help import contact_rate
+
+    add_order(app, shop)
+    add_order(app, shop, shopify_id=777, name="#1002")
+    add_order(app, other_shop, shopify_id=555, name="#2002")
+    _set(app, shop, {"help.support_email": "help@maison-ana.example"})
+    token = _token(client)["token"]
+    assert client.post("/proxy/api/contact?" + proxy_query(), json={"token": token, "message": "Hi"}).status_code == 201
+    start, end = datetime(2026, 1, 1, tzinfo=timezone.utc), datetime.now(timezone.utc) + timedelta(minutes=1)
+    assert contact_rate(db(), shop, start, end) == {"contacts": 1, "orders": 2, "per_100_orders": 50.0}
+    assert contact_rate(db(), other_shop, start, end) == {"contacts": 0, "orders": 1, "per_100_orders": 0.0}
+    assert contact_rate(db(), shop, start, start)["per_100_orders"] is None
