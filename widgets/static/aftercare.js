@@ -91,9 +91,11 @@
     }
 
     endpoint(path) {
-      const api = this.getAttribute('api')
-      if (api) return `${api.replace(/\/$/, '')}/${path}`
       const shop = this.getAttribute('shop') || (SCRIPT && SCRIPT.dataset.shop) || ''
+      // Inside the theme: the proxy's own prefix (/apps/aftercare), from the attribute or the page's address.
+      const here = location.pathname.match(/^\/(apps|a|community|tools)\/[^/]+/)
+      const api = this.getAttribute('api') || (!shop && here ? `${here[0]}/api` : '')
+      if (api) return `${api.replace(/\/$/, '')}/${path}`
       const base = SCRIPT ? new URL('.', SCRIPT.src).href : '/widgets/'
       return `${base}api/${path}${path.includes('?') ? '&' : '?'}shop=${encodeURIComponent(shop)}`
     }

@@ -175,3 +175,14 @@ def test_the_widget_speaks_the_pages_language(app, shop, page, storefront):
     page.get_by_label("E-mail").fill("eve@example.com")
     page.get_by_role("button", name="Trouver ma commande").click()
     assert page.get_by_role("alert").text_content().startswith("Aucune commande ne correspond")
+
+
+def test_inside_the_theme_the_widget_finds_the_proxy_from_the_pages_address(app, shop, page, storefront):
+    _shop_with_order(app, shop)
+    page.goto(f"{STORE}/apps/aftercare/")
+    page.locator("aftercare-widget form").wait_for()
+    # A bare element (as a theme section might hold) on a page under the proxy's prefix.
+    page.evaluate("""() => { const w = document.createElement('aftercare-widget');
+        document.querySelector('aftercare-widget').replaceWith(w) }""")
+    _find(page)
+    page.get_by_role("heading", name="Order #1001").wait_for()
