@@ -139,3 +139,15 @@ def test_the_demo_prints_a_storefront_page_that_embeds_the_widget(tmp_path):
     page = app.test_client().get("/demo/storefront").get_data(as_text=True)
     assert f'<script src="/widgets/aftercare.js" data-shop="{demo.DEMO_SHOP}" defer></script>' in page
     assert "<aftercare-widget></aftercare-widget>" in page and "maya.thompson@example.com" in page
+
+
+def test_the_rate_limit_storage_comes_from_the_environment(tmp_path):
+    from plugin import create_app
+    from plugin.config import ConfigError
+    from tests.conftest import environ
+
+    env = environ(f"sqlite:///{tmp_path / 'c.db'}")
+    app = create_app(environ=env, instance_path=str(tmp_path))
+    assert app.config["RATELIMIT_STORAGE_URI"] == "memory://"
+    with pytest.raises(ConfigError, match="^AFTERCARE_RATELIMIT_STORAGE_URL: must be a storage URL"):
+        create_app(environ={**env, "AFTERCARE_RATELIMIT_STORAGE_URL": "localhost:6379"}, instance_path=str(tmp_path))
