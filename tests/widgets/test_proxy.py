@@ -9,7 +9,7 @@ from sqlalchemy import update
 
 from plugin import links
 from plugin.models import Order
-from tests.conftest import PREVIOUS_SECRET, SHOP, database_dump, db
+from tests.conftest import PREVIOUS_SECRET, database_dump, db
 from tests.notifications.orders import add_order
 
 from .conftest import OTHER_SHOP, proxy_query
