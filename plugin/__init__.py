@@ -47,6 +47,9 @@ def create_app(test_config: Mapping | None = None, *, environ: Mapping[str, str]
     import webhooks
     webhooks.init_app(app)
 
+    import widgets
+    widgets.init_app(app)
+
     from . import notifications, outbox
     app.extensions["aftercare.worker_jobs"].append(outbox.process_due)
     app.extensions["aftercare.worker_jobs"].append(notifications.delay_job())

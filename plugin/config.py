@@ -67,6 +67,8 @@ def load_config(environ: Mapping[str, str], instance_path: str) -> dict:
         **_sms(get("AFTERCARE_SMS_URL"), get("AFTERCARE_SMS_FROM")),
         "SHOPIFY_BASE_URL": _shopify_base_url(get("SHOPIFY_BASE_URL") or DEFAULT_SHOPIFY_BASE_URL),
         "SHOPIFY_API_VERSION": _api_version(get("SHOPIFY_API_VERSION") or DEFAULT_API_VERSION),
+        # Flask-Limiter storage for storefront lookups; memory:// serves one process only.
+        "RATELIMIT_STORAGE_URL": _storage_url(get("AFTERCARE_RATELIMIT_STORAGE_URL") or "memory://"),
     }
 
 
@@ -188,4 +190,10 @@ def _shopify_base_url(value: str) -> str:
 def _api_version(value: str) -> str:
     if not _API_VERSION.match(value):
         raise ConfigError("SHOPIFY_API_VERSION", f"must be a release like 2026-07, got {value!r}")
+    return value
+
+
+def _storage_url(value: str) -> str:
+    if "://" not in value:
+        raise ConfigError("AFTERCARE_RATELIMIT_STORAGE_URL", "must be a storage URL like memory:// or redis://host:6379")
     return value

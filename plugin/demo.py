@@ -40,7 +40,7 @@ from .config import ConfigError
 from .db import engine, get_session, worker_session
 from .models import DeliveryStatus, Fulfillment, Order, WebhookDelivery
 from .orders import order_state
-from .demo_scenario import DEMO_SHOP, scenario, webhook_headers
+from .demo_scenario import AMARA, DEMO_SHOP, MAYA, scenario, webhook_headers
 
 DEMO_TOKEN = "shpat_demo_not_a_real_token"
 DEV_DEFAULTS = {"SHOPIFY_API_KEY": "dev-api-key", "SHOPIFY_API_SECRET": "dev-api-secret"}
@@ -148,6 +148,14 @@ def page():
     )
 
 
+@bp.get("/demo/storefront")
+def storefront():
+    """A stand-in for the store's own site, embedding the widget by script
+    tag exactly as a merchant would."""
+    return render_template("demo_storefront.html", shop=DEMO_SHOP,
+                           tries=[(o.name, o.customer.email) for o in (MAYA, AMARA)])
+
+
 @bp.get("/demo/orders.json")
 def orders_json():
     orders = _demo_orders()
@@ -243,6 +251,7 @@ def print_urls(base_url: str, say: Callable[[str], None] = _say, *, admin: str |
     if admin:
         say(f"  Admin (signed link): {admin}")
     say(f"  Orders (demo view):  {base_url}/demo")
+    say(f"  Storefront widget:   {base_url}/demo/storefront")
     say(f"  Orders (JSON):       {base_url}/demo/orders.json")
     say(f"  Webhooks (JSON):     {base_url}/demo/webhooks.json")
     say(f"  Health:              {base_url}/healthz")

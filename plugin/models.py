@@ -401,4 +401,6 @@ class WorkerHeartbeat(Base):
     beat_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-from .returns import models as _returns_models  # noqa: E402,F401  (domain tables on this Base)
+# Domain models kept in their own packages, imported so Alembic and the tests see them.
+from .returns import models as _returns_models  # noqa: E402,F401
+from .help.models import Contact  # noqa: E402,F401

@@ -37,7 +37,7 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import settings
+from . import help, settings
 from .db import worker_session
 from .models import DataExport, Notification, NotificationStatus, Order, Shop, utcnow
 from .notifications import quiet, render, steps, transports
@@ -52,8 +52,10 @@ MAX_ATTEMPTS = 6
 # Waits before each retry: 1 min, 4 min, 16 min, 64 min, 4 h 16 (capped at 6 h), ±15 %.
 RETRY_BASE, RETRY_FACTOR, RETRY_MAX, JITTER = timedelta(minutes=1), 4, timedelta(hours=6), 0.15
 
-# Messages to the store owner that must go out even after uninstall (privacy law).
-OWNER_KINDS = frozenset({"data_export"})
+# Messages to the store itself, not to its customers: no customer rules
+# (switches, unsubscribes, quiet hours) apply. Data exports must go out even
+# after uninstall (privacy law); a shopper's contact goes to the store's support.
+OWNER_KINDS = frozenset({"data_export", help.KIND})
 
 Renderer = Callable[[Session, Shop, Notification, dict], EmailMessage]
 
@@ -81,6 +83,7 @@ def render_data_export(session: Session, shop: Shop, notification: Notification,
 
 RENDERERS: dict[str, Renderer] = {
     "data_export": render_data_export,
+    help.KIND: help.render_support_contact,  # the store's support: a shopper's "still need help?"
 }
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 
 from playwright.sync_api import expect
 
@@ -55,5 +56,9 @@ def test_inside_the_shopify_admin_every_call_carries_app_bridges_token(page, liv
 def test_no_other_site_may_frame_the_admin(page, live_server, shop):
     launch = make_session_token(API_KEY, SECRET, SHOP)
     frame = frame_from(page, "https://evil.example/", f"{live_server}/app/home?id_token={launch}")
+    # The parent's load event can come before the refused frame commits its error page.
+    deadline = time.monotonic() + 10
+    while not frame.url and time.monotonic() < deadline:
+        page.wait_for_timeout(50)
     assert frame.url.startswith("chrome-error://")
     assert frame.locator(".nav").count() == 0  # the error page, not the admin
