@@ -30,12 +30,14 @@ COMPLIANCE_TOPICS = frozenset({"customers/data_request", "customers/redact", "sh
 def order_changed(session: Session, shop: Shop, body: dict, delivery: WebhookDelivery) -> None:
     data = payloads.order(body)
     bindings.order_id(session, shop, data.shopify_id)
+    delivery.order_shopify_id = data.shopify_id
     orders.apply_order(session, shop.id, data)
 
 
 def fulfillment_changed(session: Session, shop: Shop, body: dict, delivery: WebhookDelivery) -> None:
     data = payloads.fulfillment(body)
     bindings.order_id(session, shop, data.order_shopify_id)
+    delivery.order_shopify_id = data.order_shopify_id
     orders.apply_fulfillment(session, shop.id, data)
 
 
@@ -43,6 +45,7 @@ def fulfillment_event_created(session: Session, shop: Shop, body: dict, delivery
     data = payloads.tracking_event(body)
     bindings.shop_named(session, shop, body)
     bindings.order_id(session, shop, data.order_shopify_id)
+    delivery.order_shopify_id = data.order_shopify_id
     orders.apply_tracking_event(session, shop.id, data)
 
 
