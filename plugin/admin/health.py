@@ -4,7 +4,8 @@ the inbox and the outbox, and the worker's heartbeat.
 Shared by the page and `GET /api/admin/health`. Deliveries and messages are
 the shop's own; workers serve every shop, so the heartbeat is the one
 /healthz reports. ``replay`` runs a failed delivery again through the same
-function as `aftercare webhooks replay`.
+function as `aftercare webhooks replay`, which the webhooks package
+registers in ``app.extensions``.
 """
 
 from __future__ import annotations
@@ -80,9 +81,8 @@ def find_failed(session: Session, shop_id: int, raw_id: str) -> tuple[WebhookDel
 
 
 def replay(app: Flask, delivery_id: int) -> WebhookDelivery | None:
-    """Run the delivery again now, as `aftercare webhooks replay` does. The
-    caller has checked it is the shop's and has ended its own transaction
-    (on SQLite the replay takes the write lock)."""
-    from webhooks import inbox  # the webhooks package builds on plugin; import it when used
-
-    return inbox.replay(app, delivery_id)
+    """Run the delivery again now, as `aftercare webhooks replay` does (the
+    webhooks package registers that function: plugin does not import it).
+    The caller has checked it is the shop's and has ended its own
+    transaction (on SQLite the replay takes the write lock)."""
+    return app.extensions["aftercare.replay_delivery"](app, delivery_id)
