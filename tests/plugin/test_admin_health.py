@@ -153,3 +153,12 @@ def test_the_page_speaks_german(client, shop):
     html = client.get(link_path(page="/app/health") + "&locale=de").get_data(as_text=True)
     assert "Keine fehlgeschlagenen Zustellungen." in html
     assert "Letztes Lebenszeichen vor" in html and "Minute" in html  # Babel's "1 Minute" / "2 Minuten"
+
+
+def test_another_shops_page_does_not_list_this_shops_failures(client, shop, runner, webhooks, run_worker,
+                                                              monkeypatch):
+    runner("shops", "add", OTHER, "--token", "t")
+    mine = fail_once(monkeypatch, webhooks, run_worker)
+    other = make_session_token(API_KEY, SECRET, OTHER)
+    html = client.get(f"/app/health?id_token={other}").get_data(as_text=True)
+    assert f'data-replay="{mine.id}"' not in html and "No failed deliveries." in html
