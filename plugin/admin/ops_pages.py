@@ -64,8 +64,8 @@ def orders_page():
             entries = timeline.timeline(session, found)
             flags = [name for name, on in timeline.flags(found).items() if on]
     shown = query if query.startswith("#") or not query else f"#{query}"
-    return render("admin/orders.html", shop, started, status=404 if query and found is None else 200,
-                  current="orders", query=query, shown_query=shown, order=found, entries=entries, flags=flags,
+    # A search that finds nothing is an answer, not an error: 200 with "No order #1234".
+    return render("admin/orders.html", shop, started, current="orders", query=query, shown_query=shown, order=found, entries=entries, flags=flags,
                   type_labels=TYPE_LABELS, tracking_labels=TRACKING_LABELS, order_event_labels=ORDER_EVENT_LABELS,
                   flag_labels=FLAG_LABELS, kind_labels={k.value: v for k, v in KIND_LABELS.items()},
                   channel_labels=CHANNEL_LABELS, **_context(shop))

@@ -130,21 +130,20 @@ def test_the_page_shows_the_orders_timeline_with_markup_escaped(client, order):
 @pytest.mark.parametrize("query, shown", [("1234", "#1234"), ("%23%D9%A1%D9%A0%D9%A0%D9%A1", "#١٠٠١")])
 def test_an_unknown_order_says_so_kindly(client, order, query, shown):
     response = client.get(link_path(page="/app/orders") + f"&q={query}")
-    assert response.status_code == 404
+    assert response.status_code == 200
     assert f"No order {shown}" in response.get_data(as_text=True)
 
 
 def test_another_shops_page_does_not_show_this_shops_order(client, order, runner):
     runner("shops", "add", OTHER, "--token", "t")
     other = make_session_token(API_KEY, SECRET, OTHER)
-    response = client.get(f"/app/orders?id_token={other}&q=1001")
-    assert response.status_code == 404 and "ada@example.com" not in response.get_data(as_text=True)
+    html = client.get(f"/app/orders?id_token={other}&q=1001").get_data(as_text=True)
+    assert "No order #1001" in html and "ada@example.com" not in html
 
 
 def test_markup_searched_for_is_shown_escaped(client, order):
     response = client.get(link_path(page="/app/orders") + "&q=%3Cscript%3Ealert(1)%3C/script%3E")
     html = response.get_data(as_text=True)
-    assert response.status_code == 404
     assert "No order #&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script>alert" not in html
 
 
