@@ -65,7 +65,8 @@ def orders_page():
             flags = [name for name, on in timeline.flags(found).items() if on]
     shown = query if query.startswith("#") or not query else f"#{query}"
     # A search that finds nothing is an answer, not an error: 200 with "No order #1234".
-    return render("admin/orders.html", shop, started, current="orders", query=query, shown_query=shown, order=found, entries=entries, flags=flags,
+    return render("admin/orders.html", shop, started, current="orders", query=query, shown_query=shown,
+                  order=found, entries=entries, flags=flags,
                   type_labels=TYPE_LABELS, tracking_labels=TRACKING_LABELS, order_event_labels=ORDER_EVENT_LABELS,
                   flag_labels=FLAG_LABELS, kind_labels={k.value: v for k, v in KIND_LABELS.items()},
                   channel_labels=CHANNEL_LABELS, **_context(shop))

@@ -31,9 +31,10 @@ def health(client, bearer=None):
     return client.get("/api/admin/health", headers=bearer_headers(bearer))
 
 
-def fail_once(monkeypatch, webhooks, run_worker, topic="orders/create", payload="order_create", shop=None, error="OperationalError: database is locked"):
+def fail_once(monkeypatch, webhooks, run_worker, topic="orders/create", payload="order_create", shop=None,
+              error="OperationalError: database is locked"):
     """Post a webhook whose handler fails (as on a database outage): the
-    delivery is left failed, its retry hours away."""
+    delivery is left failed, its retry a minute away."""
     def broken(*_args):
         raise RuntimeError(error)
     with monkeypatch.context() as patch:
