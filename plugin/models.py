@@ -293,6 +293,7 @@ class WebhookDelivery(Base):
         # Due rows only have next_attempt_at set; the worker scans this index.
         Index(None, "next_attempt_at", "shop_id"),
         Index(None, "shop_id", "status"),
+        Index(None, "shop_id", "order_shopify_id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -309,6 +310,8 @@ class WebhookDelivery(Base):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     error: Mapped[str | None] = mapped_column(Text)
+    # The order it concerns, set by its handler once the body is bound (the order timeline).
+    order_shopify_id: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class Notification(Base):

@@ -269,9 +269,9 @@ def sms_phone(order: Order) -> str | None:
 
 
 def find_order(session: Session, shop_id: int, name: str) -> Order | None:
-    """An order by its name as a customer writes it: "#1001", "1001" or "SH1001"."""
+    """An order by its name as a customer writes it: "#1001", "1001", "# 1001" or "SH1001"."""
     name = name.strip()
-    bare = name.lstrip("#")
+    bare = name.lstrip("#").strip()
     candidates = [Order.name == name, Order.name == f"#{bare}"]
     # ASCII digits only: str.isdigit() accepts "²", which int() refuses.
     if bare.isascii() and bare.isdigit() and len(bare) < 19:

@@ -30,12 +30,14 @@ COMPLIANCE_TOPICS = frozenset({"customers/data_request", "customers/redact", "sh
 def order_changed(session: Session, shop: Shop, body: dict, delivery: WebhookDelivery) -> None:
     data = payloads.order(body)
     bindings.order_id(session, shop, data.shopify_id)
+    delivery.order_shopify_id = data.shopify_id
     _notify(session, shop, orders.apply_order(session, shop.id, data))
 
 
 def fulfillment_changed(session: Session, shop: Shop, body: dict, delivery: WebhookDelivery) -> None:
     data = payloads.fulfillment(body)
     bindings.order_id(session, shop, data.order_shopify_id)
+    delivery.order_shopify_id = data.order_shopify_id
     _notify(session, shop, orders.apply_fulfillment(session, shop.id, data).order)
 
 
@@ -43,6 +45,7 @@ def fulfillment_event_created(session: Session, shop: Shop, body: dict, delivery
     data = payloads.tracking_event(body)
     bindings.shop_named(session, shop, body)
     bindings.order_id(session, shop, data.order_shopify_id)
+    delivery.order_shopify_id = data.order_shopify_id
     event = orders.apply_tracking_event(session, shop.id, data)
     if event is not None:
         _notify(session, shop, event.fulfillment.order)
@@ -98,6 +101,7 @@ def return_changed(status: str) -> Handler:
         data = return_payloads.shopify_return(body, status)
         if data.order_shopify_id is not None:
             bindings.order_id(session, shop, data.order_shopify_id)
+            delivery.order_shopify_id = data.order_shopify_id
         returns.shopify_return_changed(session, shop.id, data)
     return handler
 
@@ -105,6 +109,7 @@ def return_changed(status: str) -> Handler:
 def refund_created(session: Session, shop: Shop, body: dict, delivery: WebhookDelivery) -> None:
     data = return_payloads.refund(body)
     bindings.order_id(session, shop, data.order_shopify_id)
+    delivery.order_shopify_id = data.order_shopify_id
     returns.refund_created(session, shop.id, data)
 
 

@@ -7,11 +7,12 @@ the request itself.
 
 from __future__ import annotations
 
-from flask import g, jsonify, request
+from flask import current_app, g, jsonify, request
 
-from .. import settings
+from .. import orders, settings
 from ..db import get_session
-from . import i18n, notification_log, tokens
+from . import health as health_report
+from . import i18n, notification_log, timeline, tokens
 
 
 def get_settings():
@@ -58,3 +59,37 @@ def session_token():
         return jsonify({"error": "this session can no longer be extended; open the admin again"}), 401
     token = tokens.mint(g.shop.domain, tokens.session_started(g.session_claims))
     return jsonify({"token": token, "expires_in": tokens.TOKEN_LIFETIME})
+
+
+def order(name: str):
+    """The order by its name ("#1001", "1001", " # 1001 "), its flags and its
+    timeline (``timeline.SOURCES``), with the fields it always had."""
+    session = get_session()
+    found = orders.find_order(session, g.shop.id, name)
+    if found is None:
+        return jsonify({"error": f"no order {name.strip()}"}), 404
+    return jsonify({**orders.order_state(found), "flags": timeline.flags(found),
+                    "timeline": timeline.timeline(session, found)})
+
+
+def health():
+    """Failed deliveries (the newest 100, and how many), backlog and worker heartbeat."""
+    return jsonify(health_report.report(get_session(), g.shop.id))
+
+
+def replay_delivery(delivery_id: str):
+    """Run one of the shop's failed deliveries again now → the delivery after.
+    Another shop's id, or one unknown, is 404; one not failed is 409."""
+    session = get_session()
+    delivery, failed = health_report.find_failed(session, g.shop.id, delivery_id)
+    if delivery is None:
+        return jsonify({"error": f"no webhook delivery {delivery_id}"}), 404
+    if not failed:
+        return jsonify({"error": f"webhook delivery {delivery.id} has not failed ({delivery.status})",
+                        "delivery": health_report.describe(delivery)}), 409
+    found_id = delivery.id
+    session.rollback()  # ends this request's transaction: on SQLite the replay needs the write lock
+    replayed = health_report.replay(current_app._get_current_object(), found_id)
+    if replayed is None:  # erased meanwhile
+        return jsonify({"error": f"no webhook delivery {delivery_id}"}), 404
+    return jsonify(health_report.describe(replayed))

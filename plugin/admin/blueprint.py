@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import Blueprint
 
 from . import api as json_api
-from . import launch, pages
+from . import launch, ops_pages, pages
 
 bp = Blueprint("admin", __name__, template_folder="templates", static_folder="static",
                static_url_path="/app/static")
@@ -20,6 +20,8 @@ PAGES = [
     ("/app/home", pages.home, ["GET"]),
     ("/app/settings/<section>", pages.settings_page, ["GET"]),
     ("/app/outbox", pages.outbox, ["GET"]),
+    ("/app/orders", ops_pages.orders_page, ["GET"]),
+    ("/app/health", ops_pages.health_page, ["GET"]),
 ]
 
 API = [
@@ -27,7 +29,9 @@ API = [
     ("/settings", json_api.put_settings, ["PUT"]),
     ("/notifications", json_api.notifications, ["GET"]),
     ("/session-token", json_api.session_token, ["POST"]),
-    ("/orders/<path:name>", launch.order, ["GET"]),
+    ("/orders/<path:name>", json_api.order, ["GET"]),
+    ("/health", json_api.health, ["GET"]),
+    ("/webhooks/<delivery_id>/replay", json_api.replay_delivery, ["POST"]),
     ("/data-exports", launch.data_exports, ["GET"]),
     ("/data-exports/<int:export_id>", launch.data_export, ["GET"]),
 ]

@@ -14,7 +14,7 @@ import logging
 from flask import current_app, g, jsonify, redirect, request
 from sqlalchemy import select
 
-from .. import orders, shopify_api, shops
+from .. import shopify_api, shops
 from ..auth import finish_install, missing_scopes, refuse, verified_shop
 from ..db import get_session
 from ..models import DataExport
@@ -83,13 +83,6 @@ def require_session_token():
         return jsonify({"error": "Aftercare is not installed on this shop"}), 403
     g.shop = shop
     g.session_claims = claims
-
-
-def order(name: str):
-    found = orders.find_order(get_session(), g.shop.id, name)
-    if found is None:
-        return jsonify({"error": f"no order {name}"}), 404
-    return jsonify(orders.order_state(found))
 
 
 def data_exports():

@@ -57,6 +57,7 @@ def render(template: str, shop: Shop, session_started: int | None, *, status: in
         api_key=current_app.config["SHOPIFY_API_KEY"], app_bridge_url=APP_BRIDGE_URL,
         session_token=tokens.mint(shop.domain, session_started), token_lifetime=tokens.TOKEN_LIFETIME,
         nav=nav, home_url=url_for("admin.home", **carried), outbox_url=url_for("admin.outbox", **carried),
+        orders_url=url_for("admin.orders_page", **carried), health_url=url_for("admin.health_page", **carried),
         carried=carried, **context,
     )
     response = make_response(body, status)

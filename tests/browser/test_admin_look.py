@@ -14,7 +14,7 @@ from ..conftest import db
 from .conftest import NARROW, WIDE, screenshot
 
 PAGES = ["/app/home", "/app/settings/notifications", "/app/settings/surveys", "/app/settings/returns",
-         "/app/settings/branding", "/app/outbox"]
+         "/app/settings/branding", "/app/outbox", "/app/orders", "/app/health"]
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from plugin.admin import i18n, sections
+from plugin.admin import i18n, ops_pages, sections
 
 TEMPLATES = Path(i18n.__file__).parent / "templates"
 
@@ -24,6 +24,10 @@ def messages() -> set[str]:
                 found |= {field.label, field.help} - {None}
                 found |= {label for _value, label in field.choices}
     found |= set(sections.KIND_LABELS.values()) | set(sections.CHANNEL_LABELS.values())
+    for labels in (ops_pages.TRACKING_LABELS, ops_pages.TYPE_LABELS, ops_pages.ORDER_EVENT_LABELS,
+                   ops_pages.FLAG_LABELS, ops_pages.STATUS_LABELS):
+        found |= set(labels.values())
+    found |= {"Webhook inbox"}  # the Health page's tile titles, passed to _() as a variable
     return found
 
 

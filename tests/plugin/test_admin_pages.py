@@ -20,7 +20,7 @@ from .test_admin_api import token, unsigned
 
 OTHER = "other-shop.myshopify.com"
 PAGES = ["/app/home", "/app/settings/notifications", "/app/settings/surveys", "/app/settings/returns",
-         "/app/settings/branding", "/app/outbox"]
+         "/app/settings/branding", "/app/outbox", "/app/orders", "/app/health"]
 
 
 def link_path(shop=SHOP, page="/app/home") -> str:

@@ -196,5 +196,48 @@
     });
   }
 
+  // --- pages' own forms (the order search): GET with a fresh session token --
+
+  document.querySelectorAll("form[data-page-form]").forEach(function (pageForm) {
+    pageForm.addEventListener("submit", function (event) {
+      event.preventDefault();
+      sessionToken().then(function (token) {
+        var url = new URL(pageForm.getAttribute("action"), window.location.href);
+        new FormData(pageForm).forEach(function (value, key) { url.searchParams.set(key, value); });
+        url.searchParams.set("id_token", token);
+        window.location.assign(url.toString());
+      }, function () { setStatus(messages.expired, "bad"); });
+    });
+  });
+
+  // --- Health: replaying a failed webhook delivery ------------------------
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("button[data-replay]");
+    if (!button || button.disabled) { return; }
+    var row = button.closest("tr");
+    button.disabled = true;
+    setStatus(messages.replaying);
+    api("POST", "/webhooks/" + encodeURIComponent(button.dataset.replay) + "/replay").then(function (response) {
+      return response.json().then(function (body) { return { status: response.status, body: body }; });
+    }).then(function (result) {
+      if (result.status !== 200) {
+        button.disabled = false;
+        setStatus(result.status === 401 ? messages.expired : messages.replayFailed.replace("{error}", result.body.error), "bad");
+        return;
+      }
+      var delivery = result.body;
+      var word = messages.statuses[delivery.status] || delivery.status;
+      var badge = row.querySelector("[data-delivery-status]");
+      badge.textContent = word;
+      badge.className = "badge badge-" + delivery.status;
+      row.querySelector("[data-delivery-attempts]").textContent = String(delivery.attempts);
+      row.querySelector("[data-delivery-error]").textContent = delivery.error || "";
+      button.disabled = delivery.status === "processed";
+      setStatus(messages.replayed.replace("{id}", delivery.id).replace("{status}", word),
+                delivery.status === "processed" ? "ok" : "bad");
+    }).catch(function () { button.disabled = false; setStatus(messages.expired, "bad"); });
+  });
+
   if (!embedded()) { schedule(); }
 }());
