@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from plugin import returns
 from plugin.db import worker_session
-from plugin.models import Notification, NotificationStatus, Shop
+from plugin.models import Notification, NotificationStatus, Shop, utcnow
 from plugin.notifications import Category, suppress
 from plugin.returns import ReturnRefused, ReturnRequest
 
@@ -193,3 +193,13 @@ def test_preview_of_a_real_order_shows_its_return(app, order, runner):
     result = runner("notifications", "preview", "--shop", SHOP, "return_requested", "--order", node["name"])
     assert result.exit_code == 0, result.output
     assert f"- 2 × {title(node, 1)}" in result.output and "Wrong size" in result.output
+
+
+def test_quiet_hours_hold_an_approval_but_not_the_confirmation_the_shopper_waits_for(app, order, smtp, run_worker):
+    set_settings(app, {"notifications.quiet_hours": "00:00-23:59"})  # always quiet, in the shop's zone (UTC)
+    made = asked(app, order, smtp, run_worker)
+    act(app, made, "approve")
+    run_worker()
+    assert [m["X-Aftercare-Kind"] for m in smtp.messages] == ["return_requested"]
+    held = db().scalar(select(Notification).where(Notification.kind == "return_approved"))
+    assert held.status == NotificationStatus.PENDING.value and held.next_attempt_at > utcnow()
