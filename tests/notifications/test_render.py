@@ -29,7 +29,8 @@ OTHER = {"order_confirmed": "fr", "shipped": "de", "out_for_delivery": "es", "de
 STATUS = {"order_confirmed": None, "shipped": "in_transit", "out_for_delivery": "out_for_delivery",
           "delivered": "delivered", "attempted_delivery": "attempted_delivery",
           "ready_for_pickup": "ready_for_pickup", "delivery_failed": "failure", "delayed": "in_transit"}
-CASES = [(kind.value, locale) for kind in SHIPPING_KINDS for locale in ("en", OTHER[kind.value])]  # returns: test_return_mail.py
+# The return kinds have golden files of their own: test_return_render.py.
+CASES = [(kind.value, locale) for kind in SHIPPING_KINDS for locale in ("en", OTHER[kind.value])]
 
 
 def _tokens(text: str) -> str:
