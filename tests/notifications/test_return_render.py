@@ -9,6 +9,7 @@ import re
 
 import pytest
 
+from plugin import settings
 from plugin.db import worker_session
 from plugin.models import Notification, Shop
 from plugin.notifications import render_email, render_sms
@@ -84,3 +85,14 @@ def test_a_return_erased_after_queueing_fails_to_render_plainly(app, shop):
         session.query(ReturnRequest).delete()
     with pytest.raises(LookupError, match="return request was erased"):
         _render(shop, notification_id)
+
+
+def test_a_merchants_own_template_keeps_the_returns_details(app, shop):
+    notification_id = _queue(app, shop, "return_approved", "en")
+    with worker_session(app) as session, session.begin():
+        settings.update(session, shop, {"templates.return_approved.en": {
+            "subject": "Approved: {{ order_name }}", "body": "Hello {{ first_name }}, send it back soon."}})
+    message = _render(shop, notification_id)
+    text = message.get_body(("plain",)).get_content()
+    assert message["Subject"] == "Approved: #1001" and "Hello Ana, send it back soon." in text
+    assert "Drop the parcel at any post office." in text and "Canvas tote" in text and "/t/" in text
