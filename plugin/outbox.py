@@ -41,7 +41,7 @@ from . import help, settings
 from .db import worker_session
 from .models import DataExport, Notification, NotificationStatus, Order, Shop, utcnow
 from .notifications import quiet, render, steps, transports
-from .notifications.enqueue import later_step_known
+from .notifications.enqueue import UNQUIET, later_step_known
 from .notifications.kinds import KINDS, Kind
 from .notifications.suppressions import Category, is_suppressed
 
@@ -164,13 +164,15 @@ def _settle(session: Session, shop: Shop, row: Notification, configs: dict, now:
     config = configs.get(shop.id) or configs.setdefault(shop.id, settings.load(session, shop.id))
     if not config[f"notifications.{row.kind}.{row.channel}"]:
         return _skip(row, "switched off")
-    if is_suppressed(session, shop.id, row.recipient, Category.SHIPPING):
-        return _skip(row, "unsubscribed")
+    if not Kind(row.kind).is_return and is_suppressed(session, shop.id, row.recipient, Category.SHIPPING):
+        return _skip(row, "unsubscribed")  # return messages are transactional (return_mail.py)
     later = later_step_known(session, shop.id, order.id, (row.context or {}).get("fulfillment_id"),
                              row.channel, Kind(row.kind))
     if later is not None:
         return _skip(row, f"collapsed: {later.kind} is already known for this parcel")
     _renumber(order, row)
+    if Kind(row.kind) in UNQUIET:
+        return False
     release = quiet.release_at(config["notifications.quiet_hours"], shop.iana_timezone, now)
     if release is not None:
         row.next_attempt_at = release  # held, then released when the window ends

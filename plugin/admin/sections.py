@@ -36,6 +36,7 @@ class Group:
     fields: tuple[Field, ...]
     description: str | None = None
     channels: bool = False  # a kind's email and SMS switches, side by side
+    family: str | None = None  # channel groups are shown under their family's heading
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,13 @@ KIND_LABELS = {
     Kind.READY_FOR_PICKUP: "Ready for pickup",
     Kind.DELIVERY_FAILED: "Delivery failed",
     Kind.DELAYED: "Delayed",
+    Kind.RETURN_REQUESTED: "Return requested",
+    Kind.RETURN_APPROVED: "Return approved",
+    Kind.RETURN_DECLINED: "Return declined",
+    Kind.RETURN_REFUNDED: "Return refunded",
 }
+RETURNS_NOTE = ("Sent to every customer who asks for a return, even one who unsubscribed from shipping "
+                "updates: these messages answer their own request.")
 CHANNEL_LABELS = {"email": "Email", "sms": "SMS"}
 REASON_LABELS = {
     "COLOR": "Color", "DEFECTIVE": "Defective", "NOT_AS_DESCRIBED": "Not as described", "OTHER": "Other",
@@ -72,7 +79,8 @@ SURVEY_LABELS = {"csat": "CSAT (satisfaction)", "ces": "CES (effort)", "nps": "N
 def _channels(kind: Kind) -> Group:
     return Group(KIND_LABELS[kind], tuple(
         Field(f"notifications.{kind.value}.{channel}", CHANNEL_LABELS[channel], "switch") for channel in CHANNELS
-    ), channels=True)
+    ), channels=True, family="Return updates" if kind.is_return else "Shipping updates",
+        description=RETURNS_NOTE if kind.is_return else None)
 
 
 SECTIONS: tuple[Section, ...] = (

@@ -3,7 +3,9 @@
 A message is a Notification row before it is mail: ``enqueue`` inserts one
 per channel the shop has switched on for the kind, to a recipient who has not
 unsubscribed, with a dedupe key unique per shop (``<kind>:<channel>:<subject>``,
-the subject being the parcel's or order's Shopify id). The insert is
+the subject being the parcel's or order's Shopify id, or ``return-<id>`` for a
+return request). Return kinds are transactional: no unsubscribe stops them
+(return_mail.py). The insert is
 ``ON CONFLICT DO NOTHING`` on that key, so a duplicate, replayed or concurrent
 webhook can decide the same message any number of times and it exists once.
 """
@@ -24,6 +26,8 @@ from .steps import RANK
 from .suppressions import Category, is_suppressed
 
 LIVE = (NotificationStatus.PENDING.value, NotificationStatus.SENT.value)
+# Sent even in quiet hours: the shopper just asked for it and is waiting.
+UNQUIET = frozenset({Kind.RETURN_REQUESTED})
 
 
 def recipient(order: Order, channel: str) -> str | None:
@@ -55,12 +59,12 @@ def enqueue(session: Session, shop: Shop, order: Order, kind: Kind, subject: str
     """Insert the message ``kind`` about ``subject`` on each channel that is on;
     the number of rows new in the outbox. ``config`` is settings.load(...)."""
     added = 0
-    due = quiet.due_at(config["notifications.quiet_hours"], shop.iana_timezone, now)
+    due = now if kind in UNQUIET else quiet.due_at(config["notifications.quiet_hours"], shop.iana_timezone, now)
     for channel in CHANNELS:
         if not config[f"notifications.{kind.value}.{channel}"]:
             continue
         to = recipient(order, channel)
-        if to is None or is_suppressed(session, shop.id, to, Category.SHIPPING):
+        if to is None or (not kind.is_return and is_suppressed(session, shop.id, to, Category.SHIPPING)):
             continue
         if later_step_known(session, shop.id, order.id, context.get("fulfillment_id"), channel, kind):
             continue

@@ -2,7 +2,8 @@
 
 ``preview`` renders a kind exactly as it would go out, for one of the shop's
 real orders or for a built-in sample order (never stored), in any locale,
-with the shop's saved template or one being edited (``override``).
+with the shop's saved template or one being edited (``override``). A return
+kind shows the order's latest return request, or a sample one.
 ``send_test`` mails that preview to an address now, with "[Test]" in front of
 the subject; it needs AFTERCARE_SMTP_URL.
 """
@@ -14,11 +15,13 @@ from decimal import Decimal
 from email.message import EmailMessage
 
 from flask import current_app
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .. import mail, settings
 from ..locales import negotiate
 from ..models import Fulfillment, FulfillmentLineItem, LineItem, Order, Shop, TrackingEvent
+from ..returns.models import ReturnItem, ReturnRequest, ReturnStatus
 from .kinds import Kind
 from .render import compose, message_context, to_email
 
@@ -34,6 +37,10 @@ _SAMPLE_STATUS = {
     Kind.READY_FOR_PICKUP: "ready_for_pickup",
     Kind.DELIVERY_FAILED: "failure",
     Kind.DELAYED: "in_transit",
+    Kind.RETURN_REQUESTED: "delivered",
+    Kind.RETURN_APPROVED: "delivered",
+    Kind.RETURN_DECLINED: "delivered",
+    Kind.RETURN_REFUNDED: "delivered",
 }
 
 
@@ -75,6 +82,28 @@ def sample_order(shop: Shop, kind: Kind, locale: str) -> tuple[Order, Fulfillmen
     return order, fulfillment
 
 
+def sample_return(shop: Shop, kind: Kind, order: Order) -> ReturnRequest:
+    """A return of the order's first item, at the status ``kind`` tells of (not stored)."""
+    status = {Kind.RETURN_REQUESTED: ReturnStatus.REQUESTED, Kind.RETURN_APPROVED: ReturnStatus.APPROVED,
+              Kind.RETURN_DECLINED: ReturnStatus.DECLINED, Kind.RETURN_REFUNDED: ReturnStatus.REFUNDED}[kind]
+    first = order.line_items[0] if order.line_items else None
+    request = ReturnRequest(shop_id=shop.id, order_id=order.id, status=status.value,
+                            note="The fabric is thinner than I expected.")
+    request.items = [ReturnItem(shop_id=shop.id, line_item_shopify_id=first.shopify_id if first else 0,
+                                quantity=1, reason="SIZE_TOO_SMALL")]
+    if status is ReturnStatus.APPROVED:
+        request.instructions = "Pack the item in its original bag.\nDrop the parcel at any post office."
+    if status is ReturnStatus.DECLINED:
+        request.decline_reason, request.decline_note = "RETURN_PERIOD_ENDED", "Our return window is 30 days."
+    return request
+
+
+def _latest_return(session: Session, shop: Shop, order: Order) -> ReturnRequest | None:
+    return session.scalars(select(ReturnRequest).where(
+        ReturnRequest.shop_id == shop.id, ReturnRequest.order_id == order.id)
+        .order_by(ReturnRequest.requested_at.desc(), ReturnRequest.id.desc()).limit(1)).first()
+
+
 def preview(session: Session, shop: Shop, kind: str, *, order: Order | None = None,
             locale: str | None = None, override: dict | None = None) -> dict:
     """{subject, text, html, sms, template_error} of ``kind`` for ``order`` (or
@@ -89,11 +118,17 @@ def preview(session: Session, shop: Shop, kind: str, *, order: Order | None = No
     details: dict = {"reason": "past_estimate"} if kind is Kind.DELAYED else {}
     if order is None:
         order, fulfillment = sample_order(shop, kind, chosen)
-    elif kind is not Kind.ORDER_CONFIRMED and order.fulfillments:
+    elif kind is not Kind.ORDER_CONFIRMED and not kind.is_return and order.fulfillments:
         fulfillment = order.fulfillments[-1]
         details.update(parcel=len(order.fulfillments), parcels=len(order.fulfillments))
+    returned = None
+    if kind.is_return:
+        fulfillment = None  # a return message shows the return, not a parcel
+        returned = (_latest_return(session, shop, order) if order.id is not None else None) or \
+            sample_return(shop, kind, order)
     recipient = order.email or SAMPLE_RECIPIENT
-    context = message_context(shop, values, order, fulfillment, recipient=recipient, details=details, locale=chosen)
+    context = message_context(shop, values, order, fulfillment, recipient=recipient, details=details, locale=chosen,
+                              returned=returned)
     if override is None:
         override = values.get(f"templates.{kind.value}.{chosen}")
     message = compose(kind.value, context, override)

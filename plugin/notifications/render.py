@@ -9,7 +9,8 @@ merchant template that fails at send time is replaced by the default, and
 its error kept in the notification's context (``template_error``).
 
 Every message carries a signed link to the order's tracking page and, for
-email, a signed one-click unsubscribe link (RFC 8058). Only what the message
+email, a signed one-click unsubscribe link (RFC 8058), except the return
+messages, which are transactional (return_mail.py). Only what the message
 needs of the customer goes in: first name and city.
 """
 
@@ -28,8 +29,9 @@ from sqlalchemy.orm import Session
 
 from .. import links, settings
 from ..models import Fulfillment, Notification, Order, Shop
+from ..returns.models import ReturnRequest
 from ..tracking import view
-from . import i18n, placeholders, sandbox
+from . import i18n, placeholders, return_mail, sandbox
 from .kinds import Kind
 from .suppressions import Category
 
@@ -60,9 +62,12 @@ def load_rows(session: Session, shop: Shop, notification: Notification) -> tuple
 
 
 def message_context(shop: Shop, values: dict, order: Order, fulfillment: Fulfillment | None, *,
-                    recipient: str, details: dict | None = None, locale: str | None = None) -> dict:
+                    recipient: str, details: dict | None = None, locale: str | None = None,
+                    returned: ReturnRequest | None = None) -> dict:
     """Everything the templates may show, formatted for the customer's locale
-    and the shop's zone. ``values`` are the shop's settings (settings.load)."""
+    and the shop's zone. ``values`` are the shop's settings (settings.load);
+    ``returned`` the return request a return message is about. Return
+    messages are transactional: they carry no unsubscribe link."""
     details = details or {}
     fmt = view.formatter(shop, order, locale)
     parcel = None
@@ -85,8 +90,9 @@ def message_context(shop: Shop, values: dict, order: Order, fulfillment: Fulfill
         "place": place,
         "reason": details.get("reason"),
         "tracking_url": links.url("track", shop_id=shop.id, order_id=order.id),
-        "unsubscribe_url": links.url("unsubscribe", shop_id=shop.id, address=recipient,
-                                     category=Category.SHIPPING.value),
+        "return_request": return_mail.view(returned, order, fmt) if returned is not None else None,
+        "unsubscribe_url": None if returned is not None else links.url(
+            "unsubscribe", shop_id=shop.id, address=recipient, category=Category.SHIPPING.value),
         "brand_color": values.get("branding.color") or settings.DEFAULTS["branding.color"],
         "logo_url": values.get("branding.logo_url"),
     }
@@ -97,6 +103,7 @@ def compose(kind: str, context: dict, override: dict | None = None) -> dict:
     ({"subject", "body"}) that fails falls back to the default; the reason
     is returned as ``template_error``."""
     kind = Kind(kind).value
+    context = {**context, "kind": kind}
     env = i18n.environment(TEMPLATES, context["locale"])
     text_template = env.get_template(f"{kind}.txt")
     subject = _block(text_template, "subject", context)
@@ -148,7 +155,7 @@ def render_notification(session: Session, shop: Shop, notification: Notification
     order, fulfillment = load_rows(session, shop, notification)
     values = settings.load(session, shop.id)
     context = message_context(shop, values, order, fulfillment, recipient=notification.recipient,
-                              details=notification.context)
+                              details=notification.context, returned=return_mail.load(session, shop, notification))
     message = compose(notification.kind, context, _override(values, notification.kind, context["locale"]))
     if message["template_error"]:
         log.warning("shop %s: template %s.%s failed, default used: %s",
@@ -175,8 +182,9 @@ def to_email(shop: Shop, values: dict, message: dict, context: dict, *, ident: s
         email["Reply-To"] = reply_to
     _name, address = parseaddr(current_app.config["MAIL_FROM"])
     email["Message-ID"] = make_msgid(idstring=ident, domain=address.rpartition("@")[2] or None)
-    email["List-Unsubscribe"] = f"<{context['unsubscribe_url']}>"
-    email["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    if context["unsubscribe_url"]:
+        email["List-Unsubscribe"] = f"<{context['unsubscribe_url']}>"
+        email["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     email["Content-Language"] = context["locale"]
     email.set_content(message["text"])
     email.add_alternative(message["html"], subtype="html")
@@ -194,6 +202,7 @@ def render_sms(session: Session, shop: Shop, notification: Notification) -> str:
     """The text message for an outbox row: one short line with the tracking link."""
     order, fulfillment = load_rows(session, shop, notification)
     context = message_context(shop, settings.load(session, shop.id), order, fulfillment,
-                              recipient=notification.recipient, details=notification.context)
+                              recipient=notification.recipient, details=notification.context,
+                              returned=return_mail.load(session, shop, notification))
     env = i18n.environment(TEMPLATES, context["locale"])
     return _block(env.get_template(f"{Kind(notification.kind).value}.txt"), "sms", context)

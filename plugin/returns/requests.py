@@ -5,6 +5,8 @@ raises ``ReturnRefused(field, message)`` and leaves the database as it was.
 The same idempotency ``key`` twice gives back the first request (a double
 click, a retried POST), never a second one. Notes are kept as the shopper
 typed them, markup included: they are text, escaped wherever shown.
+A new request queues the shopper's confirmation email in the same
+transaction (notifications/return_mail.py).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..models import Notification, Order, Shop, utcnow
+from . import notify
 from .eligibility import allowed_reasons, returnable
 from .models import ReturnItem, ReturnRequest, ReturnStatus
 
@@ -164,6 +167,7 @@ def request_return(session: Session, shop: Shop, order: Order, items: Any, *, ke
         if existing is None or existing.fingerprint != fingerprint:
             raise ReturnRefused("key", "was already used for a different return request") from None
         return existing
+    notify.status_changed(session, shop.id, request, now)  # the shopper's confirmation, in this transaction
     return request
 
 
@@ -172,19 +176,8 @@ def _by_key(session: Session, shop_id: int, key: str) -> ReturnRequest | None:
 
 
 def queue_confirmation(session: Session, request: ReturnRequest) -> Notification | None:
-    """The hook for the shopper's confirmation email: an outbox row of kind
-    ``return_requested`` (deduplicated per request), for the notifications
-    pipeline to render and send. None when the order has no email address."""
-    order = request.order
-    if not order or not order.email:
-        return None
-    dedupe_key = f"return_requested:{request.id}"
-    existing = session.scalar(select(Notification).where(
-        Notification.shop_id == request.shop_id, Notification.dedupe_key == dedupe_key))
-    if existing is not None:
-        return existing
-    notification = Notification(
-        shop_id=request.shop_id, order_id=request.order_id, kind="return_requested", channel="email",
-        recipient=order.email, dedupe_key=dedupe_key, context={"return_id": request.id}, next_attempt_at=utcnow())
-    session.add(notification)
-    return notification
+    """The shopper's confirmation email (kind ``return_requested``, one per
+    request): ``request_return`` already queues it; calling this again adds
+    nothing. The outbox row, or None when the order cannot be mailed (no
+    address, the kind switched off, a test or cancelled order)."""
+    return notify.confirmation(session, request)

@@ -8,7 +8,9 @@ return the merchant made in Shopify is never mistaken for it; refunds match
 by return id only.
 
 Shopify's word wins: what it reports becomes both ``status`` and
-``shopify_status``, so the worker has nothing to push back.
+``shopify_status``, so the worker has nothing to push back. A change of
+status queues the shopper's email for it, under the same dedupe key as when
+the admin acts here: whichever side acted, the shopper hears once.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..models import Order, utcnow
+from . import notify
 from .models import RefundLine, ReturnRequest, ReturnStatus
 from .sync import needs_push
 
@@ -114,6 +117,7 @@ def shopify_return_changed(session: Session, shop_id: int, data: ShopifyReturnDa
             request.first_response_at = now
         if new.resolved and request.resolved_at is None:
             request.resolved_at = now
+        notify.status_changed(session, shop_id, request, now)
     request.next_attempt_at = now if needs_push(request) else None
     return request
 
@@ -142,3 +146,4 @@ def refund_created(session: Session, shop_id: int, data: RefundData) -> None:
         request.first_response_at = request.first_response_at or now
         request.resolved_at = request.resolved_at or now
         request.next_attempt_at = now if needs_push(request) else None
+        notify.status_changed(session, shop_id, request, now)

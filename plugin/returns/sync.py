@@ -17,6 +17,8 @@ three steps, so no database transaction is open while Shopify is called:
 Mutations: ``returnRequest`` (fulfillment line items found through
 ``returnableFulfillments``), ``returnApproveRequest``, ``returnDeclineRequest``,
 ``returnClose``. Received and refunded are Shopify's OPEN: nothing to push.
+Shopify is asked not to email the customer (``notifyCustomer: false``): our
+own return emails tell them (notifications/return_mail.py), once.
 """
 
 from __future__ import annotations
@@ -162,9 +164,9 @@ def _next_step(request: ReturnRequest, order: Order):
         return lambda client: _create(client, order_gid, items)
     if request.shopify_status == "REQUESTED" and target in ("OPEN", "CLOSED"):
         return lambda client: _mutate(client, RETURN_APPROVE, "returnApproveRequest",
-                                      {"input": {"id": gid, "notifyCustomer": True}})
+                                      {"input": {"id": gid, "notifyCustomer": False}})
     if request.shopify_status == "REQUESTED" and target == "DECLINED":
-        decline = {"id": gid, "declineReason": request.decline_reason or "OTHER", "notifyCustomer": True}
+        decline = {"id": gid, "declineReason": request.decline_reason or "OTHER", "notifyCustomer": False}
         if request.decline_note:
             decline["declineNote"] = request.decline_note
         return lambda client: _mutate(client, RETURN_DECLINE, "returnDeclineRequest", {"input": decline})

@@ -18,7 +18,7 @@ from sqlalchemy import delete
 from plugin import links, mail, settings
 from plugin.models import Notification, Order, Setting, Shop
 from plugin.notifications import render_email, render_sms
-from plugin.notifications.kinds import Kind
+from plugin.notifications.kinds import SHIPPING_KINDS, Kind
 from tests.conftest import db
 
 from .orders import add_notification, add_order
@@ -29,7 +29,8 @@ OTHER = {"order_confirmed": "fr", "shipped": "de", "out_for_delivery": "es", "de
 STATUS = {"order_confirmed": None, "shipped": "in_transit", "out_for_delivery": "out_for_delivery",
           "delivered": "delivered", "attempted_delivery": "attempted_delivery",
           "ready_for_pickup": "ready_for_pickup", "delivery_failed": "failure", "delayed": "in_transit"}
-CASES = [(kind.value, locale) for kind in Kind for locale in ("en", OTHER[kind.value])]
+# The return kinds have golden files of their own: test_return_render.py.
+CASES = [(kind.value, locale) for kind in SHIPPING_KINDS for locale in ("en", OTHER[kind.value])]
 
 
 def _tokens(text: str) -> str:

@@ -19,7 +19,7 @@ def messages() -> set[str]:
     for section in sections.SECTIONS:
         found |= {section.title, section.summary}
         for group in section.groups:
-            found |= {group.title, group.description} - {None}
+            found |= {group.title, group.description, group.family} - {None}
             for field in group.fields:
                 found |= {field.label, field.help} - {None}
                 found |= {label for _value, label in field.choices}

@@ -97,7 +97,7 @@ def test_approve_reaches_shopify_once_and_approving_twice_is_refused(app, shopif
     assert (refused.value.field, refused.value.message) == ("action", "the return request is already approved")
     run_worker()
     [ret] = shopify.returns(SHOP)
-    assert (ret["status"], ret["notifyCustomer"]) == ("OPEN", True)
+    assert (ret["status"], ret["notifyCustomer"]) == ("OPEN", False)  # our own email tells the shopper
     assert len(shopify.calls(operation="returnApproveRequest")) == 1
     done = stored(made)
     assert (done.state, done.shopify_status, done.next_attempt_at, done.last_actor) == (
