@@ -385,3 +385,6 @@ class WorkerHeartbeat(Base):
     worker: Mapped[str] = mapped_column(String(255), primary_key=True)  # host:pid:thread
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     beat_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+from .surveys import models as _survey_models  # noqa: E402,F401
