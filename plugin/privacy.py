@@ -32,6 +32,7 @@ from .models import (
     utcnow,
 )
 from .orders import order_state
+from .surveys import erase_for_orders, export_for_orders
 
 REDACTED = "(redacted)"
 # The redaction request itself names the customer; it is kept only as this.
@@ -93,6 +94,7 @@ def export_customer(session: Session, shop: Shop, customer: Customer, request_id
         "returns": [],
         "survey_responses": [],
     }
+    content["survey_responses"] = export_for_orders(session, shop.id, [o.id for o in found])
     export = DataExport(shop_id=shop.id, request_id=request_id, customer_id=customer.id, content=content)
     session.add(export)
     session.flush()
@@ -109,6 +111,7 @@ def redact_customer(session: Session, shop: Shop, customer: Customer) -> int:
     """Erase the customer's personal data; returns how many orders it touched."""
     found = _orders(session, shop.id, customer)
     order_ids = [o.id for o in found]
+    erase_for_orders(session, shop.id, order_ids)  # comments go; anonymous scores stay
     for order in found:
         order.email = order.phone = order.customer_first_name = None
         order.customer_id = None
