@@ -49,7 +49,7 @@ def responses_csv(session: Session, shop_id: int, start: datetime, end: datetime
 
     yield line(COLUMNS)
     r = SurveyResponse
-    rows = session.execute(
+    query = (
         select(r.answered_at, r.changed_at, Order.name, r.touchpoint, r.kind, r.score, r.comment, r.carrier,
                r.days_late, r.products, r.locale, r.followed_up_at)
         .outerjoin(Order, and_(Order.shop_id == r.shop_id, Order.id == r.order_id))
@@ -57,11 +57,12 @@ def responses_csv(session: Session, shop_id: int, start: datetime, end: datetime
         .order_by(r.answered_at, r.id)
         .execution_options(yield_per=BATCH)
     )
-    for (answered_at, changed_at, order, touchpoint, kind, score, comment, carrier, days_late, products,
-         locale, followed_up_at) in rows:
-        yield line((
-            _iso(answered_at), _iso(changed_at), order or "", touchpoint, kind, score,
-            "yes" if SurveyKind(kind).scale.is_low(score) else "no", comment or "", carrier or "",
-            "" if days_late is None else days_late, lateness(days_late), "; ".join(products or []),
-            locale or "", _iso(followed_up_at),
-        ))
+    with session.execute(query) as rows:  # closes the server-side cursor, also when abandoned
+        for (answered_at, changed_at, order, touchpoint, kind, score, comment, carrier, days_late, products,
+             locale, followed_up_at) in rows:
+            yield line((
+                _iso(answered_at), _iso(changed_at), order or "", touchpoint, kind, score,
+                "yes" if SurveyKind(kind).scale.is_low(score) else "no", comment or "", carrier or "",
+                "" if days_late is None else days_late, lateness(days_late), "; ".join(products or []),
+                locale or "", _iso(followed_up_at),
+            ))
