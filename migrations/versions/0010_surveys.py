@@ -41,7 +41,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(['notification_id'], ['notifications.id'], name=op.f('fk_survey_invitations_notification_id_notifications'), ondelete='SET NULL'),
         sa.PrimaryKeyConstraint('id', name=op.f('pk_survey_invitations')),
     )
-    op.create_index(op.f('ix_survey_invitations_shop_id_sent_at'), 'survey_invitations', ['shop_id', 'sent_at'], unique=False)
+    op.create_index('ix_survey_invitations_metrics', 'survey_invitations', ['shop_id', 'sent_at', 'answered_at', 'carrier', 'touchpoint', 'days_late'], unique=False)
     op.create_index(op.f('ix_survey_invitations_shop_id_order_id'), 'survey_invitations', ['shop_id', 'order_id'], unique=False)
 
     op.create_table('survey_responses',
@@ -67,14 +67,14 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint('id', name=op.f('pk_survey_responses')),
         sa.UniqueConstraint('shop_id', 'invitation_id', 'kind', name=op.f('uq_survey_responses_shop_id_invitation_id_kind')),
     )
-    op.create_index(op.f('ix_survey_responses_shop_id_answered_at'), 'survey_responses', ['shop_id', 'answered_at'], unique=False)
+    op.create_index('ix_survey_responses_metrics', 'survey_responses', ['shop_id', 'answered_at', 'kind', 'score', 'carrier', 'touchpoint', 'days_late'], unique=False)
     op.create_index(op.f('ix_survey_responses_shop_id_order_id'), 'survey_responses', ['shop_id', 'order_id'], unique=False)
 
 
 def downgrade() -> None:
     op.drop_index(op.f('ix_survey_responses_shop_id_order_id'), table_name='survey_responses')
-    op.drop_index(op.f('ix_survey_responses_shop_id_answered_at'), table_name='survey_responses')
+    op.drop_index('ix_survey_responses_metrics', table_name='survey_responses')
     op.drop_table('survey_responses')
     op.drop_index(op.f('ix_survey_invitations_shop_id_order_id'), table_name='survey_invitations')
-    op.drop_index(op.f('ix_survey_invitations_shop_id_sent_at'), table_name='survey_invitations')
+    op.drop_index('ix_survey_invitations_metrics', table_name='survey_invitations')
     op.drop_table('survey_invitations')
