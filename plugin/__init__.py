@@ -43,6 +43,8 @@ def create_app(test_config: Mapping | None = None, *, environ: Mapping[str, str]
     app.register_blueprint(auth.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(admin.api)
+    from .surveys import api as surveys_api
+    app.register_blueprint(surveys_api.bp)
 
     import webhooks
     webhooks.init_app(app)

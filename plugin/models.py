@@ -407,3 +407,4 @@ class WorkerHeartbeat(Base):
 # Domain models kept in their own packages, imported so Alembic and the tests see them.
 from .returns import models as _returns_models  # noqa: E402,F401
 from .help.models import Contact  # noqa: E402,F401
+from .surveys import models as _survey_models  # noqa: E402,F401

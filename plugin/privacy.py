@@ -38,6 +38,7 @@ from .models import (
     utcnow,
 )
 from .orders import order_state
+from .surveys import erase_for_orders, export_for_orders
 
 REDACTED = "(redacted)"
 # The redaction request itself names the customer; it is kept only as this.
@@ -166,6 +167,7 @@ def export_customer(session: Session, shop: Shop, customer: Customer, request_id
         "returns": returns.privacy.export(session, shop.id, [o.id for o in found]),
         "survey_responses": [],
     }
+    content["survey_responses"] = export_for_orders(session, shop.id, [o.id for o in found])
     export = DataExport(shop_id=shop.id, request_id=request_id, customer_id=customer.id, content=content)
     session.add(export)
     session.flush()
@@ -183,6 +185,7 @@ def redact_customer(session: Session, shop: Shop, customer: Customer) -> int:
     decision = _decide(session, shop.id, customer)
     found = decision.orders
     order_ids = [o.id for o in found]
+    erase_for_orders(session, shop.id, order_ids)  # comments go; anonymous scores stay
     for order in found:
         order.email = order.customer_email = order.customer_first_name = None
         order.phone = order.shipping_phone = None
