@@ -68,8 +68,11 @@ def _measure_one(target: str, env: dict[str, str], bodies: str, seconds: float, 
             url = f"http://127.0.0.1:{port}/webhooks"
             _wait_until_up(port, server, log)
             _wrk(url, bodies, warmup)
+            workers = _children(server.pid)
+            cpu_before = sum(_cpu_seconds(pid) for pid in workers)
             result = _wrk(url, bodies, seconds)
-            rss = max(_peak_rss_kib(pid) for pid in _children(server.pid))
+            cpu = sum(_cpu_seconds(pid) for pid in workers) - cpu_before
+            rss = max(_peak_rss_kib(pid) for pid in workers)
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -81,6 +84,9 @@ def _measure_one(target: str, env: dict[str, str], bodies: str, seconds: float, 
         "p50_ms": result["p50_us"] / 1000,
         "p99_ms": result["p99_us"] / 1000,
         "peak_rss_mib": rss / 1024,
+        # CPU the server's worker processes spent per request (Python's share;
+        # the database server's is not in it).
+        "cpu_ms_per_request": cpu * 1000 / max(result["requests"], 1),
     }
 
 
@@ -120,6 +126,15 @@ def _children(pid: int) -> list[int]:
         return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
     except FileNotFoundError:
         return []
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process, from /proc/PID/stat."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except FileNotFoundError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _peak_rss_kib(pid: int) -> int:

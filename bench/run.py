@@ -36,7 +36,7 @@ from bench.data import fresh_database  # noqa: E402
 
 FULL = {"ingest_seconds": 20, "warmup_seconds": 3, "deliveries": 20_000,
         "correctness": (20_000, 2_000), "workers": (1, 2, 4)}
-QUICK = {"ingest_seconds": 3, "warmup_seconds": 1, "deliveries": 1_000,
+QUICK = {"ingest_seconds": 2, "warmup_seconds": 1, "deliveries": 500,
          "correctness": (2_000, 200), "workers": (1, 2, 4)}
 
 
@@ -81,13 +81,14 @@ def print_table(results: dict) -> None:
           f"{run['seconds']:.0f} s")
     print(f"\nIngest: POST /webhooks, wrk {ingest.CONNECTIONS} connections, gunicorn sync -w "
           f"{ingest.GUNICORN_WORKERS}, signed 4 KB orders/create, unique webhook ids")
-    print(f"{'database':11} {'server':6} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} {'RSS MiB':>8} "
-          f"{'req/s ÷ floor':>14} {'p99 ÷ floor':>12}")
+    print(f"{'database':11} {'server':6} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} {'CPU ms/req':>11} "
+          f"{'RSS MiB':>8} {'req/s ÷ floor':>14} {'p99 ÷ floor':>12}")
     for database, servers in results["ingest"].items():
         floor = servers["floor"]
         for name, r in servers.items():
             print(f"{database:11} {name:6} {r['rps']:7.0f} {r['p50_ms']:7.2f} {r['p99_ms']:7.2f} "
-                  f"{r['peak_rss_mib']:8.1f} {r['rps'] / floor['rps']:13.2f}x {r['p99_ms'] / floor['p99_ms']:11.2f}x")
+                  f"{r['cpu_ms_per_request']:11.2f} {r['peak_rss_mib']:8.1f} {r['rps'] / floor['rps']:13.2f}x "
+                  f"{r['p99_ms'] / floor['p99_ms']:11.2f}x")
 
     sizes = run["sizes"]
     print(f"\nWorker: {sizes['deliveries']} queued orders/create deliveries (one per order), "
