@@ -60,6 +60,7 @@ def drain(env: dict[str, str], workers: int) -> dict:
         "seconds": elapsed,
         "per_second": processed / elapsed,
         "per_worker": [r["processed"] for r in reports],
+        "failed_rounds": sum(r["failed_rounds"] for r in reports),
         "peak_rss_mib": max(r["peak_rss_kib"] for r in reports) / 1024,
         # CPU the worker processes spent per delivery, and how busy the whole
         # machine was meanwhile (database server included): when it is near 100 %,
@@ -164,23 +165,46 @@ def _order_states(env) -> dict[int, dict]:
 
 
 def _worker_process() -> None:
-    """One worker: build the app, say ready, wait for go, drain, report."""
+    """One worker: build the app, say ready, wait for go, drain, report.
+
+    Like `aftercare worker`, a round that fails (on SQLite, a worker can wait
+    out the 30 s busy timeout while others keep the write lock) is retried,
+    not fatal; the worker stops once a round finds nothing due, as with
+    --once. The rounds that failed are counted in the report."""
+    from sqlalchemy.exc import OperationalError
+
     from plugin import create_app, worker
+    from plugin.db import engine
+    from webhooks import inbox
 
     app = create_app(instance_path=os.environ["AFTERCARE_INSTANCE"])
-    from plugin.db import engine
+    processed = 0
+    run_batch = inbox._run_batch
 
+    def counting(session, deliveries):  # counts survive a later round's failure
+        nonlocal processed
+        ran = run_batch(session, deliveries)
+        processed += ran
+        return ran
+
+    inbox._run_batch = counting
     with engine(app).connect():
         pass  # connect before the clock starts
     print("ready", flush=True)
     sys.stdin.readline()
     before = resource.getrusage(resource.RUSAGE_SELF)
-    processed = worker.run(app, once=True)
+    failed_rounds = 0
+    while True:
+        try:
+            worker.run(app, once=True)
+            break
+        except OperationalError:
+            failed_rounds += 1
     finished = time.time()
     usage = resource.getrusage(resource.RUSAGE_SELF)
     cpu = usage.ru_utime + usage.ru_stime - before.ru_utime - before.ru_stime
     print(json.dumps({"processed": processed, "finished": finished, "peak_rss_kib": usage.ru_maxrss,
-                      "cpu_seconds": cpu}))
+                      "cpu_seconds": cpu, "failed_rounds": failed_rounds}))
 
 
 if __name__ == "__main__":

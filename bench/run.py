@@ -94,19 +94,20 @@ def print_table(results: dict) -> None:
     print(f"\nWorker: {sizes['deliveries']} queued orders/create deliveries (one per order), "
           f"drained by N worker processes")
     print(f"{'database':11} {'workers':>7} {'deliv/s':>8} {'÷ 1 worker':>11} {'CPU ms/deliv':>13} "
-          f"{'machine CPU':>12} {'RSS MiB':>8}")
+          f"{'machine CPU':>12} {'RSS MiB':>8} {'failed rounds':>14}")
     for database, runs in results["worker"].items():
         one = runs[0]["per_second"]
         for r in runs:
             print(f"{database:11} {r['workers']:7} {r['per_second']:8.0f} {r['per_second'] / one:10.2f}x "
                   f"{r['worker_cpu_ms_per_delivery']:13.2f} {r['machine_cpu_busy'] * 100:11.0f}% "
-                  f"{r['peak_rss_mib']:8.1f}")
+                  f"{r['peak_rss_mib']:8.1f} {r['failed_rounds']:14}")
 
     deliveries, orders = sizes["correctness"]
     print(f"\nCorrectness: {deliveries} deliveries over {orders} orders, 30 % duplicates, shuffled, 4 workers")
     for database, r in results["correctness"].items():
         verdict = "ok" if r["ok"] else "WRONG: " + "; ".join(r["problems"])
-        print(f"{database:11} {verdict} ({r['per_second']:.0f} deliveries/s, per worker {r['per_worker']})")
+        print(f"{database:11} {verdict} ({r['per_second']:.0f} deliveries/s, per worker {r['per_worker']}, "
+              f"failed rounds {r['failed_rounds']})")
 
     print("\nPeak RSS: web worker (app) "
           + ", ".join(f"{db} {s['app']['peak_rss_mib']:.1f} MiB" for db, s in results["ingest"].items())
