@@ -1,8 +1,8 @@
 """The two baselines the webhook endpoint is measured against, served by the
-same server in the same run (see bench/webhooks.py):
+same server in the same run (see bench/ingest.py):
 
 - ``bare``: a Flask endpoint that reads the body and answers 200;
-- ``minimal``: HMAC check + one INSERT + COMMIT into the same database, the
+- ``floor``: HMAC check + one INSERT + COMMIT into the same database, the
   least any correct webhook receiver must do.
 """
 
@@ -27,7 +27,7 @@ def bare_endpoint():
     return "ok"
 
 
-minimal = Flask("minimal")
+floor = Flask("floor")
 _engine = None
 _SECRET = os.environ.get("SHOPIFY_API_SECRET", "").encode()
 
@@ -39,13 +39,13 @@ def _db():
     return _engine
 
 
-@minimal.post("/webhooks")
-def minimal_endpoint():
+@floor.post("/webhooks")
+def floor_endpoint():
     body = request.get_data()
     expected = base64.b64encode(hmac.new(_SECRET, body, hashlib.sha256).digest()).decode()
     if not hmac.compare_digest(expected, request.headers.get("X-Shopify-Hmac-Sha256", "")):
         return "unauthorized", 401
     with _db().begin() as conn:
-        conn.execute(text("INSERT INTO bench_minimal (webhook_id, body) VALUES (:w, :b)"),
+        conn.execute(text("INSERT INTO bench_floor (webhook_id, body) VALUES (:w, :b)"),
                      {"w": request.headers.get("X-Shopify-Webhook-Id"), "b": body})
     return "ok"

@@ -47,7 +47,7 @@ QUICK_ANSWERS = 20_000
 
 
 def environ(database_url: str, instance: str) -> dict[str, str]:
-    return {"SHOPIFY_API_KEY": API_KEY, "SHOPIFY_API_SECRET": SECRET, "AFTERCARE_SECRET_KEY": "bench-secret-key",
+    return {"SHOPIFY_API_KEY": API_KEY, "SHOPIFY_API_SECRET": SECRET, "AFTERCARE_SECRET_KEY": "bench-secret-key-bench-secret-key-0123",
             "AFTERCARE_DATABASE_URL": database_url, "AFTERCARE_INSTANCE": instance}
 
 

@@ -1,0 +1,78 @@
+"""The worker claims deliveries in batches: one failure keeps the rest of its
+batch, a shop erased mid-batch takes its later deliveries with it, and on
+PostgreSQL a delivery whose order another worker holds waits its turn."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import func, select
+
+from plugin import shops
+from plugin.db import worker_session
+from plugin.models import Order, Shop, WebhookDelivery
+from webhooks import handlers, inbox, locks
+
+from ..conftest import db, load_payload
+
+
+def order(n: int) -> dict:
+    body = load_payload("order_create")
+    body.update(id=5000 + n, name=f"#{5000 + n}", order_number=5000 + n, fulfillments=[])
+    for i, item in enumerate(body["line_items"]):
+        item["id"] = 50_000 + n * 10 + i
+    return body
+
+
+def test_one_failing_delivery_keeps_the_rest_of_its_batch(app, shop, webhooks, run_worker, monkeypatch):
+    original = handlers.HANDLERS["orders/create"]
+
+    def failing_on_5003(session, shop, body, delivery):
+        original(session, shop, body, delivery)
+        if body["id"] == 5003:
+            raise RuntimeError("order 5003 cannot be stored")
+
+    monkeypatch.setitem(handlers.HANDLERS, "orders/create", failing_on_5003)
+    for n in range(6):
+        webhooks.post("orders/create", order(n))
+    assert run_worker() == 6
+    session = db()
+    assert sorted(session.scalars(select(Order.shopify_id))) == [5000, 5001, 5002, 5004, 5005]
+    statuses = sorted((d.status, d.attempts) for d in session.scalars(select(WebhookDelivery)))
+    assert statuses == [("failed", 1)] + [("processed", 1)] * 5
+    [failed] = inbox.failed(session)
+    assert failed.error == "RuntimeError: order 5003 cannot be stored"
+    assert failed.next_attempt_at is not None  # retried later, with the others kept
+
+
+def test_shop_redact_in_the_middle_of_a_batch_takes_the_shops_later_deliveries(app, shop, webhooks, run_worker):
+    webhooks.post("orders/create", order(1))
+    with worker_session(app) as session, session.begin():
+        shops.uninstall(session.get(Shop, shop))  # shop/redact erases only an uninstalled shop
+    webhooks.post("shop/redact", {"shop_id": 954889, "shop_domain": "test-shop.myshopify.com"})
+    # A later delivery of the same shop in the same batch (compliance topics still arrive).
+    webhooks.post("customers/redact", {"shop_id": 954889, "shop_domain": "test-shop.myshopify.com",
+                                       "customer": {"id": 1, "email": "ada@example.com"}, "orders_to_redact": []})
+    assert run_worker() == 3
+    session = db()
+    assert session.get(Shop, shop) is None
+    assert session.scalar(select(func.count()).select_from(Order)) == 0
+    assert session.scalar(select(func.count()).select_from(WebhookDelivery)) == 0
+
+
+@pytest.mark.postgres_only
+def test_a_delivery_whose_order_another_worker_holds_waits_for_it(app, shop, webhooks, run_worker, backend):
+    if backend != "postgresql":
+        pytest.skip("SQLite runs one worker transaction at a time")
+    for n in (1, 2):
+        webhooks.post("orders/create", order(n))
+    with worker_session(app) as other, other.begin():
+        # Another worker is in the middle of order 5001.
+        held = other.scalars(select(WebhookDelivery)).all()
+        busy = [d for d in held if json.loads(d.payload)["id"] == 5001]
+        assert locks.runnable(other, busy, [order(1)]) == [True]
+        assert run_worker() == 1
+        assert db().scalars(select(Order.shopify_id)).all() == [5002]
+    assert run_worker() == 1  # its turn, once the other worker committed
+    assert sorted(db().scalars(select(Order.shopify_id))) == [5001, 5002]
