@@ -1,7 +1,8 @@
 """What the store admin does with a return request: approve, decline,
 receive, refund, close. Each checks that the move is allowed from where the
 request stands (approving twice is refused, not sent twice), records the
-first response and resolution times, and leaves the Shopify side to the
+first response and resolution times, writes an audit line (``ReturnAction``:
+who, when, what), and leaves the Shopify side to the
 worker (sync.py), which pushes until Shopify agrees.
 
 Status changes that Shopify reports (webhooks) come through
@@ -14,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..models import Shop, utcnow
-from .models import ReturnRequest, ReturnStatus
+from .models import ReturnAction, ReturnRequest, ReturnStatus
 from .requests import MAX_NOTE, ReturnRefused
 
 S = ReturnStatus
@@ -82,4 +83,6 @@ def act(session: Session, shop: Shop, request_id: int, action: str, *, actor: st
         request.closed_at = now
     request.next_attempt_at = now  # the worker tells Shopify
     request.sync_attempts = 0
+    request.actions.append(ReturnAction(shop_id=shop.id, action=action, actor=request.last_actor, at=now,
+                                        reason=reason if action == "decline" else None, note=instructions))
     return request
