@@ -8,9 +8,11 @@ the request itself.
 from __future__ import annotations
 
 from flask import g, jsonify, request
+from sqlalchemy import select
 
-from .. import settings
+from .. import outbox, settings
 from ..db import get_session
+from ..models import Notification, NotificationStatus
 from . import i18n, notification_log, tokens
 
 
@@ -58,3 +60,24 @@ def session_token():
         return jsonify({"error": "this session can no longer be extended; open the admin again"}), 401
     token = tokens.mint(g.shop.domain, tokens.session_started(g.session_claims))
     return jsonify({"token": token, "expires_in": tokens.TOKEN_LIFETIME})
+
+
+# --- outbox retry ----------------------------------------------------------------
+
+def retry_notification(notification_id: int):
+    """A failed message of the shop's outbox due again now (attempts counted
+    afresh): 404 for another shop's or no message, 409 for one not failed."""
+    session = get_session()
+    row = session.scalar(select(Notification).where(Notification.shop_id == g.shop.id,
+                                                    Notification.id == notification_id))
+    if row is None:
+        return jsonify({"error": "no such message"}), 404
+    if row.status != NotificationStatus.FAILED.value:
+        locale = i18n.locale_of(request.args.get("locale"))
+        return jsonify({"error": i18n.gettext(locale, "Only a failed message can be retried; this one is {status}.",
+                                              status=i18n.gettext(locale, row.status)),
+                        "status": row.status}), 409
+    outbox.retry(session, row.id)
+    session.commit()
+    return jsonify({"id": row.id, "status": row.status, "attempts": row.attempts,
+                    "next_attempt_at": row.next_attempt_at.isoformat()})
