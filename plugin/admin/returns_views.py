@@ -65,7 +65,7 @@ def returns_page():
 
     def shown(labels: dict) -> dict:
         return {key: i18n.gettext(locale, label) for key, label in labels.items()}
-    return pages.render("admin/returns.html", shop, started, rows=rows, current="returns", status=status,
+    return pages.render("admin/returns.html", shop, started, rows=rows, current="returns-queue", status=status,
                         status_labels_shown=shown(STATUS_LABELS), sync_labels_shown=shown(SYNC_LABELS),
                         done_labels_shown=shown(DONE_LABELS),
                         when=pages._when(locale, ZoneInfo(shop.iana_timezone or "UTC")),

@@ -42,13 +42,14 @@ def starter(session, shop, kind: str, locale: str) -> dict:
     details = {"reason": "past_estimate"} if kind is Kind.DELAYED else {}
     context = message_context(shop, settings.load(session, shop.id), order, fulfillment,
                               recipient=SAMPLE_RECIPIENT, details=details, locale=locale)
-    template = message_i18n.environment(TEMPLATES, locale).get_template(f"{kind.value}.txt")
+    env = message_i18n.environment(TEMPLATES, locale)
+    template, layout = env.get_template(f"{kind.value}.txt"), env.get_template("base.txt")
 
-    def block(name: str) -> str:
-        return "".join(template.blocks[name](template.new_context(context)))
+    def block(name: str, source=template) -> str:
+        return "".join(source.blocks[name](source.new_context(context)))
 
     subject = " ".join(block("subject").split())
-    lines = [line.strip() for line in (block("greeting") + "\n" + block("body")).splitlines()]
+    lines = [line.strip() for line in (block("greeting", layout) + "\n" + block("body")).splitlines()]
     body = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
     for value, name in ((context["order_name"], "order_name"), (context["shop_name"], "shop_name"),
                         (context["first_name"], "first_name")):
@@ -77,7 +78,7 @@ def templates_page():
     return pages.render("admin/templates.html", shop, started, current="templates", kind=kind, language=language,
                         kinds=[(k.value, KIND_LABELS[k]) for k in Kind], locales=LOCALES,
                         locale_names=pages._language_names(), saved=saved, default=default,
-                        template=saved or default, preview=shown, placeholders=PLACEHOLDERS,
+                        draft=saved or default, preview=shown, placeholders=PLACEHOLDERS,
                         setting_key=f"templates.{kind}.{language}")
 
 

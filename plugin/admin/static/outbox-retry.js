@@ -31,6 +31,7 @@
       button.remove();
       cell.querySelector(".sub").textContent = cell.querySelector(".sub").textContent.replace(/\d+$/, "0");
       say(labels.queued, "ok");
+      line.focus();  // the button that had focus is gone
     }).catch(function () {
       button.disabled = false;
       say(window.aftercare.config.messages.expired, "bad");

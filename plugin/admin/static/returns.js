@@ -36,12 +36,11 @@
     badge.className = "badge badge-" + body.status;
     card.querySelector("[data-sync]").textContent = labels.sync[body.shopify.state] || body.shopify.state;
     var box = card.querySelector("[data-actions]");
-    if (box) {
-      box.querySelectorAll(".act").forEach(function (control) {
-        if (body.actions.indexOf(control.dataset.action) < 0) { control.remove(); }
-      });
-      if (!box.querySelector(".act")) { box.remove(); }
-    }
+    box.querySelectorAll(".act").forEach(function (control) {
+      control.hidden = body.actions.indexOf(control.dataset.action) < 0;
+      if (control.tagName === "DETAILS") { control.open = false; }
+    });
+    box.hidden = !body.actions.length;
     say(card, labels.done[action] || action, "ok");
     card.querySelector("h2").setAttribute("tabindex", "-1");
     card.querySelector("h2").focus();  // the form that had focus may be gone

@@ -15,6 +15,7 @@
   var frame = document.querySelector("[data-preview-html]");
   var templateError = document.querySelector("[data-template-error]");
   var status = form.querySelector("[data-status]");
+  var inUse = form.querySelector("[data-in-use]");
   var saved = editor.saved || editor["default"];
   var sequence = 0;
   var timer = null;
@@ -102,6 +103,7 @@
     put(value, function (stored) {
       saved = stored || value;
       editor.saved = stored;
+      inUse.textContent = editor.own;
       setStatus(status, messages.saved, "ok");
     });
   });
@@ -112,6 +114,7 @@
       saved = editor["default"];
       subject.value = saved.subject;
       body.value = saved.body;
+      inUse.textContent = editor.default_in_use;
       setStatus(status, editor.reset, "ok");
       preview();
     });
