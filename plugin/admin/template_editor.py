@@ -42,6 +42,8 @@ def starter(session, shop, kind: str, locale: str) -> dict:
     details = {"reason": "past_estimate"} if kind is Kind.DELAYED else {}
     context = message_context(shop, settings.load(session, shop.id), order, fulfillment,
                               recipient=SAMPLE_RECIPIENT, details=details, locale=locale)
+    # Only what placeholders can say again: no sample parcel, dates, items or total.
+    context.update(parcel=None, items=[], total=None, place=None)
     env = message_i18n.environment(TEMPLATES, locale)
     template, layout = env.get_template(f"{kind.value}.txt"), env.get_template("base.txt")
 

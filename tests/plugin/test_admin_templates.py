@@ -216,3 +216,41 @@ def test_retry_needs_a_valid_token(client, outbox):
 def test_the_outbox_page_has_a_retry_button_on_failed_rows_only(client, outbox):
     html = client.get(link_path(page="/app/outbox")).get_data(as_text=True)
     assert html.count("data-retry=") == 1 and f'data-retry="{outbox["failed"]}"' in html
+
+
+def test_every_starting_template_can_be_saved_as_it_is(app, shop):
+    """What the editor shows for a kind and language without a template of
+    the shop's own is the default message, written with placeholders, and
+    passes the same checks as a save."""
+    from plugin.admin.template_editor import starter
+    from plugin.locales import LOCALES
+    from plugin.models import Shop
+    from plugin.notifications.kinds import KINDS
+
+    session = db()
+    with app.test_request_context():
+        for kind in KINDS:
+            for locale in LOCALES:
+                start = starter(session, session.get(Shop, shop), kind, locale)
+                assert settings.check(f"templates.{kind}.{locale}", start) == start
+                assert "{{ order_name }}" in start["subject"] + start["body"], (kind, locale)
+                text = start["subject"] + start["body"]
+                assert "#1001" not in text and "Ana" not in text, (kind, locale)
+                assert not any(sample in text for sample in ("Linen", "74", "2026", "UPS", "1Z999")), (kind, locale)
+
+
+def test_the_new_pages_labels_are_translated():
+    from plugin.admin import i18n
+    from plugin.admin.returns_views import LABELS
+    from plugin.notifications.placeholders import PLACEHOLDERS
+
+    words = {label for labels in LABELS for label in labels.values()} | {p.description for p in PLACEHOLDERS}
+    for locale, catalog in i18n.CATALOGS.items():
+        assert sorted(words - set(catalog)) == [], locale
+
+
+def test_the_pages_speak_french(client, shop):
+    html = client.get(link_path(page="/app/templates") + "&locale=fr").get_data(as_text=True)
+    assert "Modèles d&#39;e-mail" in html and "Aperçu" in html and "Envoyer un test" in html
+    html = client.get(link_path(page="/app/returns") + "&locale=fr").get_data(as_text=True)
+    assert "Retours à traiter" in html and "Demandé" in html and "Aucune demande de retour ici." in html
