@@ -78,7 +78,8 @@ def templates_page():
     default = starter(session, shop, kind, language)
     shown = notifications.preview(session, shop, kind, locale=language)
     return pages.render("admin/templates.html", shop, started, current="templates", kind=kind, language=language,
-                        kinds=[(k.value, KIND_LABELS[k]) for k in Kind], locales=LOCALES,
+                        kinds=[(k.value, KIND_LABELS.get(k, k.value.replace("_", " ").capitalize())) for k in Kind],
+                        locales=LOCALES,
                         locale_names=pages._language_names(), saved=saved, default=default,
                         draft=saved or default, preview=shown, placeholders=PLACEHOLDERS,
                         setting_key=f"templates.{kind}.{language}")

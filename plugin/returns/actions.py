@@ -2,8 +2,8 @@
 receive, refund, close. Each checks that the move is allowed from where the
 request stands (approving twice is refused, not sent twice), records the
 first response and resolution times, writes an audit line (``ReturnAction``:
-who, when, what), and leaves the Shopify side to the
-worker (sync.py), which pushes until Shopify agrees.
+who, when, what) and leaves the Shopify side to the worker (sync.py), which
+pushes until Shopify agrees.
 
 Status changes that Shopify reports (webhooks) come through
 ``shopify_return_changed`` and ``refund_created`` in status.py instead.
