@@ -8,9 +8,11 @@ the request itself.
 from __future__ import annotations
 
 from flask import current_app, g, jsonify, request
+from sqlalchemy import select
 
-from .. import orders, settings
+from .. import orders, outbox, settings
 from ..db import get_session
+from ..models import Notification, NotificationStatus
 from . import health as health_report
 from . import i18n, notification_log, timeline, tokens
 
@@ -93,3 +95,24 @@ def replay_delivery(delivery_id: str):
     if replayed is None:  # erased meanwhile
         return jsonify({"error": f"no webhook delivery {delivery_id}"}), 404
     return jsonify(health_report.describe(replayed))
+
+
+# --- outbox retry ----------------------------------------------------------------
+
+def retry_notification(notification_id: int):
+    """A failed message of the shop's outbox due again now (attempts counted
+    afresh): 404 for another shop's or no message, 409 for one not failed."""
+    session = get_session()
+    row = session.scalar(select(Notification).where(Notification.shop_id == g.shop.id,
+                                                    Notification.id == notification_id))
+    if row is None:
+        return jsonify({"error": "no such message"}), 404
+    if row.status != NotificationStatus.FAILED.value:
+        locale = i18n.locale_of(request.args.get("locale"))
+        return jsonify({"error": i18n.gettext(locale, "Only a failed message can be retried; this one is {status}.",
+                                              status=i18n.gettext(locale, row.status)),
+                        "status": row.status}), 409
+    outbox.retry(session, row.id)
+    session.commit()
+    return jsonify({"id": row.id, "status": row.status, "attempts": row.attempts,
+                    "next_attempt_at": row.next_attempt_at.isoformat()})

@@ -10,6 +10,7 @@ from flask import Blueprint
 
 from . import api as json_api
 from . import launch, ops_pages, pages
+from . import returns_views, template_editor
 
 bp = Blueprint("admin", __name__, template_folder="templates", static_folder="static",
                static_url_path="/app/static")
@@ -23,6 +24,11 @@ PAGES = [
     ("/app/orders", ops_pages.orders_page, ["GET"]),
     ("/app/health", ops_pages.health_page, ["GET"]),
 ]
+# Returns queue and email templates (issue 11, third slice).
+PAGES += [
+    ("/app/returns", returns_views.returns_page, ["GET"]),
+    ("/app/templates", template_editor.templates_page, ["GET"]),
+]
 
 API = [
     ("/settings", json_api.get_settings, ["GET"]),
@@ -34,6 +40,14 @@ API = [
     ("/webhooks/<delivery_id>/replay", json_api.replay_delivery, ["POST"]),
     ("/data-exports", launch.data_exports, ["GET"]),
     ("/data-exports/<int:export_id>", launch.data_export, ["GET"]),
+]
+# Returns queue, template preview and test send, outbox retry (issue 11, third slice).
+API += [
+    ("/returns", returns_views.list_returns, ["GET"]),
+    ("/returns/<int:request_id>/<action>", returns_views.act_on_return, ["POST"]),
+    ("/notifications/preview", template_editor.preview, ["POST"]),
+    ("/notifications/test", template_editor.send_test, ["POST"]),
+    ("/notifications/<int:notification_id>/retry", json_api.retry_notification, ["POST"]),
 ]
 
 for rule, view, methods in PAGES:

@@ -23,7 +23,7 @@ from ..models import Order, Shop
 from . import eligibility, privacy
 from .actions import DECLINE_REASONS, TRANSITIONS, act, get
 from .eligibility import ItemEligibility, Why, allowed_reasons
-from .models import RefundLine, ReturnItem, ReturnRequest, ReturnStatus
+from .models import RefundLine, ReturnAction, ReturnItem, ReturnRequest, ReturnStatus
 from .requests import MAX_NOTE, ReturnRefused, content_key, queue_confirmation, request_return
 from .status import RefundData, RefundLineData, ShopifyReturnData, refund_created, shopify_return_changed
 from .sync import process_due
@@ -36,7 +36,7 @@ def returnable(session: Session, shop: Shop, order: Order) -> list[ItemEligibili
 
 __all__ = [
     "DECLINE_REASONS", "MAX_NOTE", "TRANSITIONS",
-    "ItemEligibility", "RefundData", "RefundLine", "RefundLineData", "ReturnItem", "ReturnRefused",
+    "ItemEligibility", "RefundData", "RefundLine", "RefundLineData", "ReturnAction", "ReturnItem", "ReturnRefused",
     "ReturnRequest", "ReturnStatus", "ShopifyReturnData", "Why",
     "act", "allowed_reasons", "privacy", "content_key", "get", "process_due", "queue_confirmation", "refund_created",
     "request_return", "returnable", "shopify_return_changed",

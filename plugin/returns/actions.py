@@ -1,10 +1,10 @@
 """What the store admin does with a return request: approve, decline,
 receive, refund, close. Each checks that the move is allowed from where the
 request stands (approving twice is refused, not sent twice), records the
-first response and resolution times, queues the shopper's email for the
-new status (notifications/return_mail.py, once per request and status), and
-leaves the Shopify side to the worker (sync.py), which pushes until Shopify
-agrees.
+first response and resolution times, writes an audit line (``ReturnAction``:
+who, when, what), queues the shopper's email for the new status
+(notifications/return_mail.py, once per request and status), and leaves the
+Shopify side to the worker (sync.py), which pushes until Shopify agrees.
 
 Status changes that Shopify reports (webhooks) come through
 ``shopify_return_changed`` and ``refund_created`` in status.py instead.
@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from ..models import Shop, utcnow
 from . import notify
-from .models import ReturnRequest, ReturnStatus
+from .models import ReturnAction, ReturnRequest, ReturnStatus
 from .requests import MAX_NOTE, ReturnRefused
 
 S = ReturnStatus
@@ -85,5 +85,7 @@ def act(session: Session, shop: Shop, request_id: int, action: str, *, actor: st
         request.closed_at = now
     request.next_attempt_at = now  # the worker tells Shopify
     request.sync_attempts = 0
+    request.actions.append(ReturnAction(shop_id=shop.id, action=action, actor=request.last_actor, at=now,
+                                        reason=reason if action == "decline" else None, note=instructions))
     notify.status_changed(session, shop.id, request, now)  # approved, declined, refunded: the shopper hears once
     return request

@@ -82,6 +82,10 @@ class ReturnRequest(Base):
         back_populates="request", cascade="all, delete-orphan", order_by="ReturnItem.id",
         primaryjoin=same_shop("ReturnRequest", "ReturnItem", "request_id"),
     )
+    actions: Mapped[list[ReturnAction]] = relationship(
+        back_populates="request", cascade="all, delete-orphan", order_by="ReturnAction.id",
+        primaryjoin=same_shop("ReturnRequest", "ReturnAction", "request_id"),
+    )
 
     @property
     def state(self) -> ReturnStatus:
@@ -122,3 +126,24 @@ class RefundLine(Base):
     quantity: Mapped[int] = mapped_column(Integer)
     restock_type: Mapped[str | None] = mapped_column(String(32))  # no_restock | cancel | return
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ReturnAction(Base):
+    """The audit line of one admin decision on a request: who, when, what
+    (written by ``actions.act`` in the same transaction as the change)."""
+
+    __tablename__ = "return_actions"
+    __table_args__ = (Index(None, "shop_id", "request_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    shop_id: Mapped[int] = shop_fk()
+    request_id: Mapped[int] = mapped_column(BigId, ForeignKey("return_requests.id", ondelete="CASCADE"))
+    action: Mapped[str] = mapped_column(String(16))
+    actor: Mapped[str | None] = mapped_column(String(255))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    reason: Mapped[str | None] = mapped_column(String(32))  # the decline reason
+    note: Mapped[str | None] = mapped_column(Text)  # instructions, or the decline note
+
+    request: Mapped[ReturnRequest] = relationship(
+        back_populates="actions", primaryjoin=same_shop("ReturnRequest", "ReturnAction", "request_id")
+    )

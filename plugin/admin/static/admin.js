@@ -240,4 +240,7 @@
   });
 
   if (!embedded()) { schedule(); }
+
+  // For the pages' own scripts (returns.js, templates.js, outbox-retry.js).
+  window.aftercare = { api: api, config: config };
 }());
