@@ -24,6 +24,7 @@ DEFAULT_API_VERSION = "2026-07"
 DEFAULT_APP_URL = "http://127.0.0.1:8000"
 DEFAULT_MAIL_FROM = "Aftercare <no-reply@localhost>"
 DEFAULT_SHOPIFY_BASE_URL = "https://{shop}"
+DEFAULT_RETENTION_DAYS = 30
 
 MIN_SECRET_KEY_BYTES = 32
 
@@ -66,6 +67,7 @@ def load_config(environ: Mapping[str, str], instance_path: str) -> dict:
         "MAIL_FROM": _mail_from(get("AFTERCARE_MAIL_FROM") or DEFAULT_MAIL_FROM),
         "SHOPIFY_BASE_URL": _shopify_base_url(get("SHOPIFY_BASE_URL") or DEFAULT_SHOPIFY_BASE_URL),
         "SHOPIFY_API_VERSION": _api_version(get("SHOPIFY_API_VERSION") or DEFAULT_API_VERSION),
+        "RETENTION_DAYS": _retention_days(get("AFTERCARE_RETENTION_DAYS")),
     }
 
 
@@ -164,3 +166,11 @@ def _api_version(value: str) -> str:
     if not _API_VERSION.match(value):
         raise ConfigError("SHOPIFY_API_VERSION", f"must be a release like 2026-07, got {value!r}")
     return value
+
+
+def _retention_days(value: str | None) -> int:
+    if value is None:
+        return DEFAULT_RETENTION_DAYS
+    if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= 3650:
+        raise ConfigError("AFTERCARE_RETENTION_DAYS", f"must be a whole number of days from 1 to 3650, got {value!r}")
+    return int(value)
