@@ -103,3 +103,15 @@ def test_retention_days_default_and_bad_values(tmp_path):
         with pytest.raises(ConfigError) as error:
             load_config({**good, "AFTERCARE_RETENTION_DAYS": bad}, str(tmp_path))
         assert str(error.value).startswith("AFTERCARE_RETENTION_DAYS: ") and "\n" not in str(error.value)
+
+
+def test_a_purged_delivery_cannot_be_replayed_and_stays_processed(app, shop, webhooks, run_worker, runner):
+    webhooks.post("orders/create", load_payload("order_create"))
+    run_worker()
+    [row] = deliveries()
+    age([row.id], days=31)
+    retention.purge(app)
+    result = runner("webhooks", "replay", str(row.id))
+    assert result.exit_code == 1
+    assert "body was dropped after the retention period" in result.output
+    assert deliveries()[0].status == DeliveryStatus.PROCESSED.value
