@@ -34,7 +34,10 @@ def failed_command():
 @click.argument("delivery_id", type=int)
 def replay_command(delivery_id: int):
     """Run stored delivery DELIVERY_ID again now."""
-    if get_session().scalar(select(WebhookDelivery.payload_purged_at).where(WebhookDelivery.id == delivery_id)):
+    session = get_session()
+    purged = session.scalar(select(WebhookDelivery.payload_purged_at).where(WebhookDelivery.id == delivery_id))
+    session.rollback()  # on SQLite this session holds the write lock, which replay needs
+    if purged:
         raise click.ClickException(f"webhook delivery {delivery_id} cannot be replayed: its body was dropped "
                                    "after the retention period (AFTERCARE_RETENTION_DAYS)")
     delivery = inbox.replay(current_app._get_current_object(), delivery_id)
