@@ -143,17 +143,7 @@ def finish_install(session, domain: str, grant: TokenGrant):
     shop = shops.install(session, domain, grant)
     session.flush()
     try:
-        def subscribe_and_describe(client):
-            created = subscriptions.ensure(client)
-            about = client.graphql("query { shop { id name email } }").get("shop") or {}
-            return created, about
-
-        created, about = shops.call_admin_api(session, shop, subscribe_and_describe)
-        shop.name = about.get("name")
-        shop.email = about.get("email")
-        # Webhook bodies that name their shop are checked against this id.
-        shop.shopify_id = shops.gid_number(about.get("id")) or shop.shopify_id
-        shop.subscriptions_due_at = None
+        created = shops.call_admin_api(session, shop, lambda client: subscriptions.subscribe_and_describe(client, shop))
         log.info("installed %s; created webhook subscriptions: %s", domain, ", ".join(created) or "none needed")
     except ShopifyAPIError as exc:
         subscriptions.owe(shop)

@@ -41,6 +41,19 @@ def ensure(client: shopify_api.AdminClient) -> list[str]:
     return shopify_api.ensure_webhook_subscriptions(client, url, WEBHOOK_TOPICS)
 
 
+def subscribe_and_describe(client: shopify_api.AdminClient, shop: Shop) -> list[str]:
+    """Create the missing subscriptions, then learn the shop's id, name and
+    owner email (webhook bodies are bound to the id; data exports go to the
+    email). Clears what the shop was owed. The topics created."""
+    created = ensure(client)
+    about = client.graphql("query { shop { id name email } }").get("shop") or {}
+    shop.name = about.get("name") or shop.name
+    shop.email = about.get("email") or shop.email
+    shop.shopify_id = shops.gid_number(about.get("id")) or shop.shopify_id
+    shop.subscriptions_due_at = None
+    return created
+
+
 def owe(shop: Shop, now: datetime | None = None, failures: int = 0) -> None:
     """Remember that the shop's subscriptions still have to be made."""
     delay = RETRY_DELAYS[min(failures, len(RETRY_DELAYS) - 1)]
@@ -73,7 +86,7 @@ def _retry(app: Flask, shop_id: int) -> None:
             session.commit()
             return
         try:
-            created = shops.call_admin_api(session, shop, ensure)
+            created = shops.call_admin_api(session, shop, lambda client: subscribe_and_describe(client, shop))
         except (shopify_api.ShopifyAPIError, shopify_api.TokenEndpointError, shops.NotInstalled) as exc:
             failures = _failures_so_far(shop, due_at)
             owe(shop, failures=failures)
@@ -81,7 +94,6 @@ def _retry(app: Flask, shop_id: int) -> None:
             log.warning("webhook subscriptions of %s still not made (next try %s): %s",
                         shop.domain, shop.subscriptions_due_at.isoformat(), exc)
             return
-        shop.subscriptions_due_at = None
         session.commit()
         log.info("webhook subscriptions of %s made on retry: %s", shop.domain, ", ".join(created) or "none needed")
 

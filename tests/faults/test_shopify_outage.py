@@ -44,6 +44,7 @@ def subscribed(fake) -> set[str]:
 
 def test_subscriptions_missed_at_install_are_made_by_the_worker_after_the_outage(
         app, fake_shopify, browser, impatient, run_worker, caplog):
+    fake_shopify.set_shop_info(SHOP, name="Outage Shop", email="owner@outage.example", id="gid://shopify/Shop/4242")
     fake_shopify.fail_next(1000, status=503, endpoint="graphql")  # the Admin API is down; OAuth works
     response, _ = install(browser, fake_shopify)
     assert response.status_code == 302  # the install itself succeeds
@@ -68,8 +69,11 @@ def test_subscriptions_missed_at_install_are_made_by_the_worker_after_the_outage
     assert subscribed(fake_shopify) == set()
     make_due(app)
     run_worker()
-    assert shop_row().subscriptions_due_at is None
+    shop = shop_row()
+    assert shop.subscriptions_due_at is None
     assert {"ORDERS_CREATE", "FULFILLMENTS_UPDATE", "APP_UNINSTALLED"} <= subscribed(fake_shopify)
+    # What the install could not learn is learnt too: the id bodies are bound to, the owner's email.
+    assert (shop.shopify_id, shop.name, shop.email) == (4242, "Outage Shop", "owner@outage.example")
     # Done once: later rounds leave Shopify alone.
     fake_shopify.clear_requests()
     run_worker()
