@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 from flask import Flask
 
-from . import accesslog, db, dbcheck
+from . import accesslog, db, dbcheck, headers
 from .config import load_config
 
 
@@ -20,6 +20,7 @@ def create_app(test_config: Mapping | None = None, *, environ: Mapping[str, str]
     app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
     app.config.update(load_config(os.environ if environ is None else environ, app.instance_path))
     app.config["SHOPIFY_TIMEOUT"] = 10.0  # seconds for each call to Shopify
+    app.config["SHOPIFY_MAX_WAIT"] = 60.0  # seconds one call may spend waiting out throttling and outages
     if test_config:
         app.config.update(test_config)
     # Every Shopify signature (webhooks, OAuth queries, app proxy, session tokens)
@@ -34,7 +35,8 @@ def create_app(test_config: Mapping | None = None, *, environ: Mapping[str, str]
 
     db.init_app(app)
     accesslog.init_app(app)
-    dbcheck.init_app(app)  # an unreachable or unmigrated database: one log line and 503, no traceback
+    dbcheck.init_app(app)  # an unreachable or unmigrated database: 503, Retry-After and one log line
+    headers.init_app(app)
 
     from . import admin, auth, health
     from .tracking import pages as tracking_pages
@@ -58,6 +60,9 @@ def create_app(test_config: Mapping | None = None, *, environ: Mapping[str, str]
 
     from . import returns
     app.extensions["aftercare.worker_jobs"].append(returns.process_due)
+
+    from . import retention, subscriptions
+    app.extensions["aftercare.worker_jobs"] += [subscriptions.process_due, retention.process_due]
 
     if app.config.get("DEMO"):
         from . import demo

@@ -22,10 +22,11 @@ from urllib.parse import urlencode
 from flask import Blueprint, current_app, make_response, redirect, render_template, request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
-from . import shopify_api, shops
+from . import shopify_api, shops, subscriptions
 from .db import get_session
 from .shopify_api import ShopifyAPIError, TokenEndpointError, TokenGrant
 from .signatures import SignatureError, normalize_shop_domain, verify_query_hmac
+from .subscriptions import WEBHOOK_TOPICS  # noqa: F401 - where tests and readers look for it
 
 log = logging.getLogger(__name__)
 
@@ -33,17 +34,6 @@ bp = Blueprint("auth", __name__, url_prefix="/auth")
 
 STATE_COOKIE = "aftercare_oauth_state"
 STATE_MAX_AGE = 600  # seconds a merchant has on the consent screen
-
-# Topics the app subscribes each shop to (shopify.app.toml declares the same
-# app-wide, plus the compliance topics, which only the TOML can declare).
-WEBHOOK_TOPICS = (
-    "app/uninstalled",
-    "orders/create", "orders/updated", "orders/paid", "orders/cancelled",
-    "orders/fulfilled", "orders/partially_fulfilled",
-    "fulfillments/create", "fulfillments/update", "fulfillment_events/create",
-    "returns/request", "returns/approve", "returns/decline", "returns/cancel", "returns/close",
-    "returns/reopen", "refunds/create",
-)
 
 
 def refuse(status: int, title: str, detail: str):
@@ -147,24 +137,18 @@ def missing_scopes(grant: TokenGrant) -> list[str]:
 def finish_install(session, domain: str, grant: TokenGrant):
     """Store the shop with its token, then make sure Shopify will send it the
     webhooks it needs. A failed subscription does not undo the install: the
-    app-wide subscriptions in shopify.app.toml cover the shop meanwhile."""
+    shop is marked as owed them and the worker tries again
+    (plugin/subscriptions.py); the app-wide subscriptions in shopify.app.toml
+    cover the shop meanwhile."""
     shop = shops.install(session, domain, grant)
     session.flush()
-    config = current_app.config
     try:
-        def subscribe_and_describe(client):
-            created = shopify_api.ensure_webhook_subscriptions(client, f"{config['APP_URL']}/webhooks", WEBHOOK_TOPICS)
-            about = client.graphql("query { shop { id name email } }").get("shop") or {}
-            return created, about
-
-        created, about = shops.call_admin_api(session, shop, subscribe_and_describe)
-        shop.name = about.get("name")
-        shop.email = about.get("email")
-        # Webhook bodies that name their shop are checked against this id.
-        shop.shopify_id = shops.gid_number(about.get("id")) or shop.shopify_id
+        created = shops.call_admin_api(session, shop, lambda client: subscriptions.subscribe_and_describe(client, shop))
         log.info("installed %s; created webhook subscriptions: %s", domain, ", ".join(created) or "none needed")
     except ShopifyAPIError as exc:
-        log.warning("installed %s, but its webhook subscriptions could not be checked: %s", domain, exc)
+        subscriptions.owe(shop)
+        log.warning("installed %s, but its webhook subscriptions could not be checked (the worker tries again): %s",
+                    domain, exc)
     return shop
 
 

@@ -24,6 +24,7 @@ DEFAULT_API_VERSION = "2026-07"
 DEFAULT_APP_URL = "http://127.0.0.1:8000"
 DEFAULT_MAIL_FROM = "Aftercare <no-reply@localhost>"
 DEFAULT_SHOPIFY_BASE_URL = "https://{shop}"
+DEFAULT_RETENTION_DAYS = 30
 
 MIN_SECRET_KEY_BYTES = 32
 
@@ -69,6 +70,7 @@ def load_config(environ: Mapping[str, str], instance_path: str) -> dict:
         "SHOPIFY_API_VERSION": _api_version(get("SHOPIFY_API_VERSION") or DEFAULT_API_VERSION),
         # Flask-Limiter storage for storefront lookups; memory:// serves one process only.
         "RATELIMIT_STORAGE_URL": _storage_url(get("AFTERCARE_RATELIMIT_STORAGE_URL") or "memory://"),
+        "RETENTION_DAYS": _retention_days(get("AFTERCARE_RETENTION_DAYS")),
     }
 
 
@@ -197,3 +199,11 @@ def _storage_url(value: str) -> str:
     if "://" not in value:
         raise ConfigError("AFTERCARE_RATELIMIT_STORAGE_URL", "must be a storage URL like memory:// or redis://host:6379")
     return value
+
+
+def _retention_days(value: str | None) -> int:
+    if value is None:
+        return DEFAULT_RETENTION_DAYS
+    if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= 3650:
+        raise ConfigError("AFTERCARE_RETENTION_DAYS", f"must be a whole number of days from 1 to 3650, got {value!r}")
+    return int(value)

@@ -34,6 +34,9 @@ class DatabaseNotReady(Exception):
     saying what is wrong and what to do."""
 
 
+RETRY_AFTER_SECONDS = 5
+
+
 def init_app(app: Flask) -> None:
     app.register_error_handler(SQLAlchemyError, _request_failed)
 
@@ -132,4 +135,6 @@ def _request_failed(error: SQLAlchemyError):
         logged[message] = now
         log.error("%s", message)
     # The URL and the driver's words stay in the log; the caller learns only this.
-    return jsonify({"status": "error", "message": "database unavailable"}), 503
+    # Shopify retries a webhook not answered 2xx; nothing answered 200 is lost.
+    return (jsonify({"status": "error", "message": "database unavailable; try again shortly"}), 503,
+            {"Retry-After": str(RETRY_AFTER_SECONDS)})

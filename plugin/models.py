@@ -119,6 +119,8 @@ class Shop(Base):
     install_nonce: Mapped[str | None] = mapped_column(String(64))
     # IANA zone (e.g. Europe/Paris) for quiet hours and dates; NULL = UTC until known.
     iana_timezone: Mapped[str | None] = mapped_column(String(64))
+    # When to try again to create the shop's webhook subscriptions (NULL: none owed).
+    subscriptions_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     installed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     uninstalled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -312,6 +314,8 @@ class WebhookDelivery(Base):
     error: Mapped[str | None] = mapped_column(Text)
     # The order it concerns, set by its handler once the body is bound (the order timeline).
     order_shopify_id: Mapped[int | None] = mapped_column(BigInteger)
+    # Set when retention dropped the body (payload is then empty); the row stays.
+    payload_purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Notification(Base):

@@ -137,6 +137,7 @@ def call_admin_api(session: Session, shop: Shop, work):
             base_url_template=config["SHOPIFY_BASE_URL"],
             api_version=config["SHOPIFY_API_VERSION"],
             timeout=config["SHOPIFY_TIMEOUT"],
+            max_wait=config.get("SHOPIFY_MAX_WAIT", 60.0),
         )
         try:
             return work(client)

@@ -10,7 +10,7 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from plugin.db import get_session
-from plugin.models import Shop
+from plugin.models import Shop, WebhookDelivery
 
 from . import inbox
 
@@ -34,6 +34,12 @@ def failed_command():
 @click.argument("delivery_id", type=int)
 def replay_command(delivery_id: int):
     """Run stored delivery DELIVERY_ID again now."""
+    session = get_session()
+    purged = session.scalar(select(WebhookDelivery.payload_purged_at).where(WebhookDelivery.id == delivery_id))
+    session.rollback()  # on SQLite this session holds the write lock, which replay needs
+    if purged:
+        raise click.ClickException(f"webhook delivery {delivery_id} cannot be replayed: its body was dropped "
+                                   "after the retention period (AFTERCARE_RETENTION_DAYS)")
     delivery = inbox.replay(current_app._get_current_object(), delivery_id)
     if delivery is None:
         raise click.ClickException(f"no webhook delivery with id {delivery_id}")

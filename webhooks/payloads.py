@@ -23,6 +23,10 @@ def parse_json(raw: bytes) -> dict:
         data = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise PayloadError(f"body is not valid JSON: {exc}") from None
+    except ValueError:  # an integer of more than 4300 digits
+        raise PayloadError("body is not valid JSON: a number too long to read") from None
+    except RecursionError:  # arrays or objects nested thousands deep
+        raise PayloadError("body is not valid JSON: nested too deeply") from None
     if not isinstance(data, dict):
         raise PayloadError(f"body must be a JSON object, got {type(data).__name__}")
     return data
@@ -100,11 +104,12 @@ class Fields:
             raise PayloadError(f"{self._where(key)}: expected an ISO-8601 timestamp, got {_kind(value)}")
         try:
             parsed = datetime.fromisoformat(value)
-        except ValueError:
+            if parsed.tzinfo is None:
+                parsed = parsed.replace(tzinfo=timezone.utc)
+            # Year 1 at +14:00 (or 9999 at -14:00) is valid ISO but has no UTC time: OverflowError.
+            return parsed.astimezone(timezone.utc)
+        except (ValueError, OverflowError):
             raise PayloadError(f"{self._where(key)}: expected an ISO-8601 timestamp, got {value!r:.40}") from None
-        if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=timezone.utc)
-        return parsed.astimezone(timezone.utc)
 
     def obj(self, key: str) -> Fields | None:
         value = self.data.get(key)
@@ -143,9 +148,9 @@ def timestamp(value: str | None) -> datetime | None:
         return None
     try:
         parsed = datetime.fromisoformat(value.strip())
-    except ValueError:
+        return (parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+    except (ValueError, OverflowError):  # OverflowError: a time with no UTC equivalent (year 1 at +14:00)
         return None
-    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
 
 
 def ids(body: dict, key: str) -> list[int]:

@@ -151,7 +151,7 @@ def test_webhooks_on_an_unmigrated_database_get_503_and_one_log_line(unmigrated_
     for _ in range(3):
         response = post_webhook(client, body)
         assert response.status_code == 503
-        assert response.json == {"status": "error", "message": "database unavailable"}
+        assert response.json == {"status": "error", "message": "database unavailable; try again shortly"}
     [record] = error_records(caplog)  # once, not once per request, and no traceback
     assert "has no Aftercare tables yet: run `aftercare db upgrade`" in record.getMessage()
     assert record.exc_info is None
