@@ -18,7 +18,7 @@ import time
 from flask import Flask, current_app, jsonify
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 
 from .db import engine
 
@@ -39,6 +39,21 @@ RETRY_AFTER_SECONDS = 5
 
 def init_app(app: Flask) -> None:
     app.register_error_handler(SQLAlchemyError, _request_failed)
+
+
+def _lost_connection(error: SQLAlchemyError) -> bool:
+    """A failure of the connection rather than of the statement. SQLite calls
+    both kinds OperationalError ("no such column" is a bug), so there only a
+    lock held past the busy timeout counts."""
+    if not isinstance(error, DBAPIError):
+        return False
+    if error.connection_invalidated or isinstance(error, InterfaceError):
+        return True
+    if isinstance(error, OperationalError):
+        if type(error.orig).__module__.startswith("sqlite3"):
+            return "locked" in str(error.orig)
+        return True
+    return False
 
 
 def check(app: Flask) -> None:
@@ -126,6 +141,10 @@ def _known(app: Flask) -> set[str]:
 def _request_failed(error: SQLAlchemyError):
     app = current_app._get_current_object()
     problem = explain(app, error)
+    if problem is None and _lost_connection(error):
+        # The server went away and is already back (a restart, a failover):
+        # the probe finds nothing wrong, but this request still failed for it.
+        problem = DatabaseNotReady(f"the database connection was lost ({type(error.orig).__name__})")
     if problem is None:
         raise error  # a bug, not the database's state: Flask logs it with its traceback (500)
     logged = app.extensions.setdefault(_LOGGED, {})

@@ -36,10 +36,18 @@ WIDE, NARROW = {"width": 1280, "height": 900}, {"width": 360, "height": 780}
 APP_BRIDGE_STUB = "window.shopify = window.shopify || { idToken: function () { return Promise.reject(new Error('not embedded')); } };"
 
 
-@pytest.fixture(scope="session", params=["sqlite"])
-def backend(request) -> str:
-    """Browser tests run on SQLite only (see the module docstring)."""
-    return request.param
+def pytest_collection_modifyitems(config, items):
+    """Browser tests run on SQLite only (see the module docstring): their
+    PostgreSQL runs are deselected here. Overriding the session-scoped
+    ``backend`` fixture instead would leave its SQLite app cached for the
+    PostgreSQL tests collected after this folder."""
+    here = Path(__file__).parent
+    dropped = [item for item in items
+               if here in item.path.parents and getattr(item, "callspec", None) is not None
+               and item.callspec.params.get("backend") == "postgresql"]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = [item for item in items if item not in dropped]
 
 
 @pytest.fixture(scope="session")
