@@ -29,6 +29,7 @@ from .config import ConfigError
 from .db import get_session
 from .models import Shop
 from .signatures import normalize_shop_domain
+from .cli_args import shop_named as _shop
 
 # Set by commands whose database errors must reach the operator as they are
 # (a failing migration is not a database that "needs db upgrade").
@@ -96,14 +97,6 @@ def cli():
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
-def _shop(domain: str) -> Shop:
-    normalized = normalize_shop_domain(domain)
-    if normalized is None:
-        raise click.BadParameter(f"{domain!r} is not a shop domain like example.myshopify.com", param_hint="--shop")
-    shop = shops.by_domain(get_session(), normalized)
-    if shop is None:
-        raise click.ClickException(f"no shop {normalized} (see `aftercare shops list`)")
-    return shop
 
 
 # --- processes ------------------------------------------------------------

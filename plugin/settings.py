@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from .locales import LOCALES
 from .models import Setting, utcnow
-from .notifications.kinds import CHANNELS, Kind
+from .notifications.kinds import Kind
 
 # Shopify's return reasons (ReturnReason in the pinned Admin API version).
 RETURN_REASONS = ("COLOR", "DEFECTIVE", "NOT_AS_DESCRIBED", "OTHER", "SIZE_TOO_LARGE",

@@ -12,21 +12,13 @@ import json
 import click
 from flask.cli import AppGroup
 
-from .. import settings, shops
+from .. import settings
 from ..db import get_session
-from ..signatures import normalize_shop_domain
+from ..cli_args import shop_named as _shop
 
 settings_cli = AppGroup("settings", help="Read and change a shop's settings (the same as its admin page).")
 
 
-def _shop(domain: str):
-    normalized = normalize_shop_domain(domain)
-    if normalized is None:
-        raise click.BadParameter(f"{domain!r} is not a shop domain like example.myshopify.com", param_hint="--shop")
-    shop = shops.by_domain(get_session(), normalized)
-    if shop is None:
-        raise click.ClickException(f"no shop {normalized} (see `aftercare shops list`)")
-    return shop
 
 
 def _show(value) -> str:

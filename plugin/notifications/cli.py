@@ -6,12 +6,12 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
-from .. import orders, outbox, shops
+from .. import orders, outbox
 from ..db import get_session
 from ..locales import LOCALES
-from ..signatures import normalize_shop_domain
 from .kinds import KINDS
 from .preview import NoMailServer, preview, send_test
+from ..cli_args import shop_named as _shop
 
 notifications_cli = AppGroup("notifications", help="Customer notifications: preview, send a test, retry.")
 
@@ -28,14 +28,6 @@ def retry(notification_id: int):
     click.echo(f"notification {notification_id} ({row.kind} by {row.channel}) is due again")
 
 
-def _shop(domain: str):
-    normalized = normalize_shop_domain(domain)
-    if normalized is None:
-        raise click.BadParameter(f"{domain!r} is not a shop domain like example.myshopify.com", param_hint="--shop")
-    shop = shops.by_domain(get_session(), normalized)
-    if shop is None:
-        raise click.ClickException(f"no shop {normalized} (see `aftercare shops list`)")
-    return shop
 
 
 def _order(shop, name: str | None):
