@@ -28,13 +28,13 @@ from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
 import requests
-from flask import Blueprint, Flask, jsonify, render_template
+from flask import Blueprint, Flask, abort, jsonify, render_template
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, selectinload
 from werkzeug.serving import make_server
 
-from . import migrate, shops, worker
+from . import demo_messages, migrate, shops, worker
 from .admin import admin_url
 from .config import ConfigError
 from .db import engine, get_session, worker_session
@@ -135,13 +135,20 @@ def _tracking_links(fulfillment: dict) -> list[tuple[str, str | None]]:
     return [(n, _safe_url(urls[i]) if i < len(urls) else None) for i, n in enumerate(numbers)]
 
 
+def _states_with_messages(orders: list[Order]) -> list[dict]:
+    """order_state of each order, with the customer messages it produced."""
+    if not orders:
+        return []
+    messages = demo_messages.by_order(get_session(), orders[0].shop_id, [o.id for o in orders])
+    return [{**order_state(o), "messages": messages[o.id]} for o in orders]
+
+
 @bp.get("/demo")
 def page():
-    orders = _demo_orders()
     return render_template(
         "demo.html",
         shop=DEMO_SHOP,
-        orders=[order_state(o) for o in orders],
+        orders=_states_with_messages(_demo_orders()),
         inbox=_demo_webhooks(),
         when=_when,
         tracking_links=_tracking_links,
@@ -158,8 +165,31 @@ def storefront():
 
 @bp.get("/demo/orders.json")
 def orders_json():
-    orders = _demo_orders()
-    return jsonify([order_state(o) for o in orders])
+    return jsonify([{**state, "messages": [{k: m[k] for k in ("id", "kind", "channel", "status")}
+                                           for m in state["messages"]]}
+                    for state in _states_with_messages(_demo_orders())])
+
+
+def _demo_email(notification_id: int) -> dict:
+    session = get_session()
+    shop = shops.by_domain(session, DEMO_SHOP)
+    parts = demo_messages.email_parts(session, shop, notification_id) if shop is not None else None
+    if parts is None:
+        abort(404)
+    return parts
+
+
+@bp.get("/demo/messages/<int:notification_id>")
+def message_html(notification_id: int):
+    """One demo email's HTML part, as the customer would see it (no script may run)."""
+    return _demo_email(notification_id)["html"], 200, {
+        "Content-Type": "text/html; charset=utf-8", "Content-Security-Policy": demo_messages.EMAIL_CSP}
+
+
+@bp.get("/demo/messages/<int:notification_id>.txt")
+def message_text(notification_id: int):
+    """The same email's text part."""
+    return _demo_email(notification_id)["text"], 200, {"Content-Type": "text/plain; charset=utf-8"}
 
 
 @bp.get("/demo/webhooks.json")

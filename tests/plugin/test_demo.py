@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -12,12 +13,15 @@ import threading
 import time
 from datetime import datetime, timezone
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 import requests
+from sqlalchemy import select
 
 from plugin import create_app, demo, demo_scenario, migrate, orders, shops, worker
 from plugin.db import engine, worker_session
+from plugin.models import Notification
 from plugin.signatures import verify_webhook
 from webhooks import payloads
 
@@ -362,3 +366,87 @@ def test_demo_page_lists_failed_deliveries_with_their_error(demo_app):
     assert "got a string of 11 characters" in html and "1001</b>" not in html
     assert f"webhooks replay {failed['id']}" in html
     assert "other shop" not in html
+
+
+# --------------------------------------------------------------------------- the messages
+
+def _play_scenario(app, client) -> None:
+    """The demo's webhooks, step by step, each step handled by the worker."""
+    with app.app_context(), worker_session(app) as session, session.begin():
+        shops.install(session, demo.DEMO_SHOP, shops.static_grant(demo.DEMO_TOKEN, "read_orders"))
+    for step in demo_scenario.scenario():
+        for topic, payload in step.deliveries:
+            assert _post(client, topic, json.dumps(payload).encode()).json["status"] == "accepted"
+        with app.app_context():  # as the demo runs its worker
+            worker.run(app, once=True)
+
+
+def test_demo_lists_each_orders_messages_and_shows_each_email_with_a_working_tracking_link(demo_app):
+    client = demo_app.test_client()
+    _play_scenario(demo_app, client)
+
+    maya = by_name(client.get("/demo/orders.json").json)["#1001"]
+    assert shipment(maya) == "delivered"  # the rest of the order's shape is as before
+    kinds = {m["kind"]: m for m in maya["messages"]}
+    assert {"shipped", "delivered"} <= set(kinds)
+    assert {(m["channel"], m["status"]) for m in maya["messages"]} == {("email", "pending")}  # no mail server
+    delivered = kinds["delivered"]
+
+    page = client.get("/demo").text
+    assert f'href="/demo/messages/{delivered["id"]}"' in page
+    assert f'href="/demo/messages/{delivered["id"]}.txt"' in page
+    assert demo_scenario.MAYA.customer.email in page
+
+    email = client.get(f"/demo/messages/{delivered['id']}")
+    assert email.status_code == 200 and email.mimetype == "text/html"
+    csp = email.headers["Content-Security-Policy"]
+    assert "default-src 'none'" in csp and "script-src" not in csp and "sandbox" in csp
+    assert "#1001" in email.text and demo_scenario.MAYA.customer.first_name in email.text
+    text = client.get(f"/demo/messages/{delivered['id']}.txt")
+    assert text.mimetype == "text/plain" and "#1001" in text.text
+
+    [link] = set(re.findall(r'href="(http[^"]*/t/[^"]+)"', email.text))
+    assert link.startswith(demo_app.config["APP_URL"] + "/t/")
+    tracking = client.get(urlsplit(link).path)
+    assert tracking.status_code == 200
+    assert maya["fulfillments"][0]["tracking_numbers"][0] in tracking.text
+
+    assert client.get(f"/demo/messages/{delivered['id'] + 1000}").status_code == 404
+    assert client.get(f"/demo/messages/{delivered['id'] + 1000}.txt").status_code == 404
+
+
+def test_demo_messages_escape_markup_and_show_only_the_demo_shops(demo_app):
+    client = demo_app.test_client()
+    t = datetime(2026, 11, 1, 10, 0, tzinfo=timezone.utc)
+    ids = {}
+    for domain, customer in ((demo.DEMO_SHOP, demo_scenario.MAYA), ("other-shop.myshopify.com", demo_scenario.AMARA)):
+        with demo_app.app_context(), worker_session(demo_app) as session, session.begin():
+            shops.install(session, domain, shops.static_grant("t"))
+        body = demo_scenario.order_body(customer, created_at=t, updated_at=t)
+        body["customer"]["first_name"] = body["shipping_address"]["first_name"] = "<script>alert(1)</script>"
+        body["line_items"][0]["title"] = "<b>Bold</b> & Co"
+        carrier = demo_scenario.Carrier("Evil <Post>", "X1", "https://carrier.example/t?n=X1")
+        ship = demo_scenario.fulfillment_body(customer, carrier, created_at=t, updated_at=t,
+                                              shipment_status="in_transit")
+        for topic, payload in (("orders/create", body), ("fulfillments/create", ship)):
+            assert _post(client, topic, json.dumps(payload).encode(), domain).json["status"] == "accepted"
+        with demo_app.app_context():
+            worker.run(demo_app, once=True)
+        with demo_app.app_context(), worker_session(demo_app) as session:
+            shop = shops.by_domain(session, domain)
+            ids[domain] = session.scalar(select(Notification.id).where(Notification.shop_id == shop.id))
+    assert None not in ids.values()
+
+    [order] = client.get("/demo/orders.json").json
+    assert order["messages"][0] == {"id": ids[demo.DEMO_SHOP], "kind": "shipped", "channel": "email",
+                                    "status": "pending"}
+    assert ids["other-shop.myshopify.com"] not in [m["id"] for m in order["messages"]]
+    email = client.get(f"/demo/messages/{ids[demo.DEMO_SHOP]}").text
+    assert "<script>" not in email and "&lt;script&gt;alert(1)&lt;/script&gt;" in email
+    assert "<b>Bold</b>" not in email and "&lt;b&gt;Bold&lt;/b&gt; &amp; Co" in email
+    assert "Evil &lt;Post&gt;" in email
+    assert "<script>" not in client.get("/demo").text
+    # Another shop's message is not the demo's: not listed, not shown.
+    assert f"/demo/messages/{ids['other-shop.myshopify.com']}" not in client.get("/demo").text
+    assert client.get(f"/demo/messages/{ids['other-shop.myshopify.com']}").status_code == 404
+    assert client.get(f"/demo/messages/{ids['other-shop.myshopify.com']}.txt").status_code == 404
