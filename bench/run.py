@@ -4,6 +4,8 @@
 - ingest: POST /webhooks against a bare Flask endpoint and the floor
   (HMAC + INSERT + COMMIT), under wrk, on SQLite and on PostgreSQL;
 - worker: N queued deliveries drained by 1, 2 and 4 worker processes;
+- notifications: N outbox emails sent by one `aftercare worker --once` to a
+  local SMTP sink, against a bare smtplib loop to the same sink;
 - memory: peak RSS of a web worker and of a queue worker;
 - correctness: 4 workers, 30 % duplicate deliveries, shuffled, many orders:
   every order ends in its newest state, no delivery runs twice.
@@ -31,13 +33,13 @@ ROOT = Path(__file__).resolve().parents[1]
 if __name__ == "__main__":  # `python bench/run.py`: import the project, not bench/'s modules, by name
     sys.path[:] = [str(ROOT), *(p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench")]
 
-from bench import drain, ingest  # noqa: E402
+from bench import drain, ingest, notifications  # noqa: E402
 from bench.data import fresh_database  # noqa: E402
 
 FULL = {"ingest_seconds": 20, "warmup_seconds": 3, "deliveries": 20_000,
-        "correctness": (20_000, 2_000), "workers": (1, 2, 4)}
+        "correctness": (20_000, 2_000), "workers": (1, 2, 4), "notifications": notifications.FULL}
 QUICK = {"ingest_seconds": 2, "warmup_seconds": 1, "deliveries": 500,
-         "correctness": (2_000, 200), "workers": (1, 2, 4)}
+         "correctness": (2_000, 200), "workers": (1, 2, 4), "notifications": notifications.QUICK}
 
 
 def main() -> int:
@@ -55,7 +57,7 @@ def main() -> int:
     results: dict = {
         "run": {"mode": "quick" if args.quick else "full", "started": datetime.now(timezone.utc).isoformat(),
                 "cpus": os.cpu_count(), "python": platform.python_version(), "sizes": sizes},
-        "ingest": {}, "worker": {}, "correctness": {},
+        "ingest": {}, "worker": {}, "correctness": {}, "notifications": {},
     }
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="aftercare-bench-") as tmp:
@@ -67,6 +69,8 @@ def main() -> int:
         results["worker"][name] = [drain.throughput(url, sizes["deliveries"], n) for n in sizes["workers"]]
     for name, url in databases.items():
         results["correctness"][name] = drain.correctness(url, *sizes["correctness"])
+    for name, url in databases.items():
+        results["notifications"][name] = notifications.measure(url, sizes["notifications"])
     results["run"]["seconds"] = round(time.monotonic() - started, 1)
 
     print_table(results)
@@ -108,6 +112,8 @@ def print_table(results: dict) -> None:
         verdict = "ok" if r["ok"] else "WRONG: " + "; ".join(r["problems"])
         print(f"{database:11} {verdict} ({r['per_second']:.0f} deliveries/s, per worker {r['per_worker']}, "
               f"failed rounds {r['failed_rounds']})")
+
+    notifications.print_table(results["notifications"])
 
     print("\nPeak RSS: web worker (app) "
           + ", ".join(f"{db} {s['app']['peak_rss_mib']:.1f} MiB" for db, s in results["ingest"].items())

@@ -1,5 +1,6 @@
 """The benchmark harness still works: `bench/run.py --quick` runs every
-benchmark with its baselines, prints its table and writes its JSON, and the
+benchmark with its baselines (the notification worker next to a bare smtplib
+loop to the same sink), prints its table and writes its JSON, and the
 correctness check under load (4 worker processes, 2,000 deliveries over 200
 orders, 30 % duplicates, shuffled) passes on every database. No speed figure
 is asserted: CI machines are too noisy for that."""
@@ -30,11 +31,16 @@ def test_quick_benchmark_prints_its_table_writes_json_and_finds_every_order_righ
     databases = ["sqlite", "postgresql"] if os.environ.get(POSTGRES_ENV) else ["sqlite"]
 
     rows = [line.split() for line in result.stdout.splitlines()]
+    sections = {part.split(":")[0]: [line.split() for line in part.splitlines()[2:]]
+                for part in result.stdout.split("\n\n")}
     ingest_rows = [(row[0], row[1]) for row in rows if len(row) > 2 and row[1] in ("bare", "floor", "app")]
     assert ingest_rows == [(db, server) for db in databases for server in ("bare", "floor", "app")]
-    worker_rows = [(row[0], row[1]) for row in rows if len(row) > 2 and row[0] in databases and row[1].isdigit()]
+    worker_rows = [(row[0], row[1]) for row in sections["Worker"] if row[0] in databases and row[1].isdigit()]
     assert worker_rows == [(db, n) for db in databases for n in ("1", "2", "4")]
     assert [row[:2] for row in rows if len(row) > 1 and row[1] == "ok"] == [[db, "ok"] for db in databases]
+    # database, smtplib msg/s, worker msg/s, ratio, start-up s, msg/s after start-up, worker RSS MiB
+    assert [row[0] for row in sections["Notifications"]] == databases
+    assert all(len(row) == 7 and row[3].endswith("x") for row in sections["Notifications"])
 
     figures = json.loads(out.read_text())
     assert list(figures["ingest"]) == databases
@@ -45,6 +51,9 @@ def test_quick_benchmark_prints_its_table_writes_json_and_finds_every_order_righ
         assert all(r["processed"] == figures["run"]["sizes"]["deliveries"] for r in figures["worker"][db])
         check = figures["correctness"][db]
         assert (check["ok"], check["problems"], check["processed"]) == (True, [], 2000)
+        sent = figures["notifications"][db]
+        assert sent["messages"] == figures["run"]["sizes"]["notifications"] == 500
+        assert sent["bare_per_second"] > 0 and sent["worker_per_second"] > 0 and sent["worker_peak_rss_mib"] > 0
 
 
 def test_without_wrk_the_benchmark_says_so_and_fails(tmp_path):
