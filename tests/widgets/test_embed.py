@@ -139,6 +139,7 @@ def test_the_demo_prints_a_storefront_page_that_embeds_the_widget(tmp_path):
     page = app.test_client().get("/demo/storefront").get_data(as_text=True)
     assert f'<script src="/widgets/aftercare.js" data-shop="{demo.DEMO_SHOP}" defer></script>' in page
     assert "<aftercare-widget></aftercare-widget>" in page and "maya.thompson@example.com" in page
+    assert "for a return of one of its items" in page
 
 
 def test_the_rate_limit_storage_comes_from_the_environment(tmp_path):

@@ -323,3 +323,21 @@ def test_the_plain_form_with_a_bad_token_stores_nothing(app, client, shop):
     response = form_post(client, token_for(shop, order_id)[:-2] + "xx")
     assert response.status_code == 404
     assert database_dump(app) == before
+
+
+def test_a_request_from_the_storefront_reaches_shopify(app, client, shop, fake_shopify, run_worker):
+    from tests.plugin.returns.helpers import TOKEN, add_order as add_shopify_order, line_item_id, order_node
+
+    fake_shopify.issue_token(SHOP, token=TOKEN)
+    node = order_node(2)  # delivered a week ago; bought 1, 2, 1
+    order_id = add_shopify_order(app, fake_shopify, node)
+    response = ask(client, {"token": token_for(shop, order_id), "items": [
+        {"line_item_id": str(line_item_id(node, 1)), "quantity": 2, "reason": "WRONG_ITEM", "note": "Got blue, not red"}]})
+    assert response.status_code == 201
+    run_worker()
+    [created] = fake_shopify.returns(SHOP)
+    assert created["status"] == "REQUESTED" and created["order"]["id"] == node["id"]
+    assert [(line["quantity"], line["returnReason"], line["customerNote"]) for line in created["returnLineItems"]] == [
+        (2, "WRONG_ITEM", "Got blue, not red")]
+    stored = db().get(ReturnRequest, int(response.get_json()["return"]["id"]))
+    assert stored.shopify_return_id == int(created["id"].rsplit("/", 1)[1])
