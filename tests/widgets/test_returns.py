@@ -341,3 +341,21 @@ def test_a_request_from_the_storefront_reaches_shopify(app, client, shop, fake_s
         (2, "WRONG_ITEM", "Got blue, not red")]
     stored = db().get(ReturnRequest, int(response.get_json()["return"]["id"]))
     assert stored.shopify_return_id == int(created["id"].rsplit("/", 1)[1])
+
+
+def test_the_tracking_page_from_an_email_shows_the_returns_status(app, client, shop):
+    from plugin import returns
+    from plugin.models import Shop
+
+    order_id = recent(app, shop, locale="fr")
+    made = ask(client, {"token": token_for(shop, order_id), "items": one(quantity=2)}).get_json()["return"]
+    session = db()
+    returns.act(session, session.get(Shop, shop), int(made["id"]), "approve", actor="staff@example.com",
+                instructions="Déposez le colis <b>au bureau de poste</b>.")
+    session.commit()
+    track = links.url("track", shop_id=shop, order_id=order_id).split("/t/", 1)[1]
+    page = client.get(f"/t/{track}").get_data(as_text=True)
+    assert "<h2 id=\"returns\">Retours</h2>" in page
+    assert "Retour demandé le " in page and "· Acceptée</h3>" in page
+    assert "2 × Canvas tote · Trop petit" in page
+    assert "Instructions de la boutique" in page and "&lt;b&gt;au bureau de poste&lt;/b&gt;" in page
