@@ -172,3 +172,16 @@ def test_the_returns_speak_the_pages_language(app, shop, page, storefront):
     page.locator(".aftercare-badge").wait_for()
     assert page.locator(".aftercare-badge").text_content() == "Demandée"
     assert "Retour demandé le" in page.locator(".aftercare-request").text_content()
+
+
+def test_on_a_returns_page_the_returns_come_first(app, shop, page):
+    _shop_with_order(app, shop, status="delivered")
+    page.goto(f"{STORE}/apps/aftercare/")
+    page.evaluate("""() => { const w = document.createElement('aftercare-widget');
+        w.setAttribute('intent', 'returns'); document.querySelector('aftercare-widget').replaceWith(w) }""")
+    assert page.locator("aftercare-widget .aftercare-title").text_content() == "Return an item"
+    _find(page)
+    page.get_by_role("heading", name="Returns").wait_for()
+    sections = page.locator(".aftercare-result > section").evaluate_all("s => s.map((e) => e.className)")
+    assert sections[:2] == ["aftercare-returns", "aftercare-parcel"]
+    screenshot(page, "returns-page-intent")
