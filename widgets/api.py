@@ -2,8 +2,8 @@
 and the embedded widget (/widgets/api/…); the blueprints establish the shop
 (from a verified proxy query, or the widget's data-shop) and call these.
 
-``returns`` asks for a return of items of the order a token names; a
-refusal answers 4xx with a code the widget words in the shopper's language
+``returns_response`` asks for a return of items of the order a token names;
+a refusal answers 4xx with a code the widget words in the shopper's language
 (see ``refusal``) and stores nothing.
 
 A lookup that does not match answers 404 with one message whatever the
@@ -25,8 +25,8 @@ from plugin import help, links, returns, settings
 from plugin.db import get_session
 from plugin.models import Order, Shop, utcnow
 from plugin.tracking import order_view
-from plugin.tracking.view import formatter
 from plugin.tracking.returns import request_view, returns_view
+from plugin.tracking.view import formatter
 
 from . import lookup
 
@@ -123,24 +123,24 @@ def token_order(session, shop: Shop, data: dict) -> Order | None:
     return order_from_token(session, shop, token) if isinstance(token, str) and len(token) < 1000 else None
 
 
-def return_key(session, shop: Shop, order: Order, data: dict, items) -> str:
+def return_key(session, shop: Shop, order: Order, key: object, items) -> str:
     """The idempotency key of a return request: the client's own (the widget
     sends one per form), bound to the order so no one can take another
     order's key, else one derived from the items asked for."""
-    key = data.get("key")
     if isinstance(key, str) and 0 < len(key) <= 200:
         return "client:" + hashlib.sha256(f"{order.id}:{key}".encode()).hexdigest()[:56]
     return returns.content_key(session, shop, order, items)
 
 
-def ask_for_return(session, shop: Shop, order: Order, data: dict, items) -> tuple[returns.ReturnRequest, bool]:
+def ask_for_return(session, shop: Shop, order: Order, items, *, key: object,
+                   note: object = None) -> tuple[returns.ReturnRequest, bool]:
     """Store the request (committed); (request, whether it is new). A repeat
     of the same request (same key) gives back the first one.
     Raises returns.ReturnRefused with nothing stored."""
     started = utcnow()
     try:
-        made = returns.request_return(session, shop, order, items, key=return_key(session, shop, order, data, items),
-                                      note=data.get("note"))
+        made = returns.request_return(session, shop, order, items, key=return_key(session, shop, order, key, items),
+                                      note=note)
     except returns.ReturnRefused:
         session.rollback()  # let go of the order's lock
         raise
@@ -172,7 +172,7 @@ def returns_response(shop: Shop):
     locale = _locale(data)
     items = data.get("items")
     try:
-        made, new = ask_for_return(session, shop, order, data, items)
+        made, new = ask_for_return(session, shop, order, items, key=data.get("key"), note=data.get("note"))
     except returns.ReturnRefused as exc:
         body, status = refusal(exc)
         return jsonify(body), status

@@ -151,7 +151,7 @@ def page_return():
     items = [{"line_item_id": data.get("line_item_id"), "quantity": data.get("quantity"),
               "reason": data.get("reason"), "note": data.get("note") or None}]
     try:
-        made, _new = api.ask_for_return(session, shop, order, data, items)
+        made, _new = api.ask_for_return(session, shop, order, items, key=data.get("key"))
     except returns.ReturnRefused as exc:
         body, status = api.refusal(exc)
         return _page(status, result=api.order_payload(session, shop, order), return_error=body["error"],

@@ -295,7 +295,9 @@ def test_the_plain_form_asks_for_a_return_and_answers_a_page(app, client, shop):
     assert 'role="status"' in page and "Your return request was sent." in page
     assert "Requested" in page and "The store will review your request and email you its answer." in page
     assert "Too big for me" in page
-    assert counts() == (1, 1)
+    stored = db().scalars(select(ReturnRequest)).one()
+    assert (stored.note, [(i.quantity, i.reason, i.note) for i in stored.items]) == (
+        None, [(1, "UNWANTED", "Too big for me")])
     assert form_post(client, token, note="Too big for me").status_code == 200  # the same form sent twice
     assert counts() == (1, 1)
 

@@ -306,7 +306,7 @@
           const {response, data} = await this.request('returns', {method: 'POST', body: JSON.stringify({token: this.current, key, locale: this.locale, items})})
           if (!response.ok) {
             const where = {invalid_quantity: [t.errQuantity, quantity], invalid_reason: [t.errReason, reason], invalid_note: [t.errNote, note],
-              invalid_item: [t.errItem, quantity], not_returnable: [t.errItem, quantity]}[data.error] || [this.problem(data.error), button]
+              invalid_item: [t.errItem, quantity], not_returnable: [t.errItem, quantity]}[data.error] || [this.problem(data.error), quantity]
             error.textContent = where[0]
             error.hidden = false
             this.say('')
