@@ -98,7 +98,8 @@ def _page(status: int = 200, **values):
         typed=values.get("typed", {}),
         # One idempotency key per page: the same form sent twice makes one request.
         form_key=secrets.token_urlsafe(12), returned=values.get("returned"),
-        return_error=values.get("return_error"), open_item=values.get("open_item"))
+        return_error=values.get("return_error"), open_item=values.get("open_item"),
+        typed_return=values.get("typed_return", {}))
     return html, status, {"Content-Type": "application/liquid; charset=utf-8", "Cache-Control": "no-store"}
 
 
@@ -154,8 +155,9 @@ def page_return():
         made, _new = api.ask_for_return(session, shop, order, items, key=data.get("key"))
     except returns.ReturnRefused as exc:
         body, status = api.refusal(exc)
+        typed = {k: (data.get(k) or "")[:2000] for k in ("quantity", "reason", "note")}  # shown again, not lost
         return _page(status, result=api.order_payload(session, shop, order), return_error=body["error"],
-                     open_item=data.get("line_item_id"))
+                     open_item=data.get("line_item_id"), typed_return=typed)
     return _page(result=api.order_payload(session, shop, order), returned=str(made.id))
 
 

@@ -279,7 +279,7 @@ def form_post(client, token, **fields):
 def test_the_page_offers_a_plain_form_per_returnable_item(app, client, shop):
     order_id = recent(app, shop)
     page = client.get("/proxy/?" + proxy_query(order=token_for(shop, order_id))).get_data(as_text=True)
-    assert page.count('<form class="aftercare-return" method="post" action="/apps/aftercare/returns">') == 2
+    assert page.count('<form class="aftercare-return" method="post" action="/apps/aftercare/returns#aftercare-returns">') == 2
     assert f'name="line_item_id" value="{TOTE}"' in page
     assert '<option value="SIZE_TOO_SMALL">Too small</option>' in page
     assert "<summary>Request a return</summary>" in page and "Returnable until" in page
@@ -317,6 +317,12 @@ def test_a_bad_form_shows_the_page_again_with_the_message(app, client, shop, fie
     page = response.get_data(as_text=True)
     assert 'role="alert"' in page and message in page
     assert database_dump(app) == before
+    if "line_item_id" not in fields:  # the form comes back open, as it was filled in
+        form = page.split(f'name="line_item_id" value="{TOTE}"', 1)[1].split("</form>", 1)[0]
+        assert "<details open>" in page
+        assert f">{fields.get('note', '')}</textarea>" in form
+        if fields.get("reason") != "NOPE":
+            assert '<option value="UNWANTED" selected>' in form
 
 
 def test_the_plain_form_with_a_bad_token_stores_nothing(app, client, shop):

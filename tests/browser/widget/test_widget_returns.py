@@ -138,7 +138,7 @@ def test_asking_for_a_return_without_javascript(app, shop, page_without_js):
     tote.get_by_role("button", name="Send return request").click()
     page.get_by_role("status").wait_for()
     assert page.get_by_role("status").text_content() == "Your return request was sent."
-    assert page.url == f"{STORE}/apps/aftercare/returns"
+    assert page.url == f"{STORE}/apps/aftercare/returns#aftercare-returns"  # scrolled to the answer
     request = page.locator(".aftercare-request")
     assert "Requested" in request.text_content() and "1 × Canvas tote · No longer wanted" in request.text_content()
     assert _stored() == [("requested", [(1, "UNWANTED", None)])]
