@@ -2,6 +2,10 @@
 and the embedded widget (/widgets/api/…); the blueprints establish the shop
 (from a verified proxy query, or the widget's data-shop) and call these.
 
+``returns_response`` asks for a return of items of the order a token names;
+a refusal answers 4xx with a code the widget words in the shopper's language
+(see ``refusal``) and stores nothing.
+
 A lookup that does not match answers 404 with one message whatever the
 reason, after the same minimum time (``LOOKUP_SECONDS``), so neither the
 answer nor its timing tells an unknown order from a wrong email. IDs are
@@ -10,15 +14,19 @@ strings: Shopify's are above 2**53.
 
 from __future__ import annotations
 
+import hashlib
+import re
 import time
 
 from flask import current_app, jsonify, request
 from sqlalchemy import func, select
 
-from plugin import help, links, settings
+from plugin import help, links, returns, settings
 from plugin.db import get_session
-from plugin.models import Order, Shop
+from plugin.models import Order, Shop, utcnow
 from plugin.tracking import order_view
+from plugin.tracking.returns import request_view, returns_view
+from plugin.tracking.view import formatter
 
 from . import lookup
 
@@ -54,9 +62,7 @@ def order_payload(session, shop: Shop, order: Order, locale: str | None = None) 
                    "quantity": li.quantity} for li in order.line_items],
         "help": {"answers": help.fitting(values["help.answers"], view),
                  "contact": bool(values["help.support_email"] or shop.email)},
-        # RETURNS HOOK: the returns domain (branch `returns`) will add what can be
-        # returned and POST /proxy/api/returns; the widget shows nothing until then.
-        "returns": None,
+        "returns": returns_view(session, shop, order, locale=view["locale"]),
     }
 
 
@@ -99,8 +105,7 @@ def order_response(shop: Shop, token: str):
 def contact_response(shop: Shop):
     session = get_session()
     data = payload()
-    token = data.get("token")
-    order = order_from_token(session, shop, token) if isinstance(token, str) and len(token) < 1000 else None
+    order = token_order(session, shop, data)
     if order is None:
         return jsonify(error="not_found", message=NOT_FOUND), 404
     try:
@@ -111,6 +116,69 @@ def contact_response(shop: Shop):
     session.commit()
     return jsonify(sent=True, message="Thank you. The store has your message and your order's details, "
                                       "and will answer by email."), 201
+
+
+def token_order(session, shop: Shop, data: dict) -> Order | None:
+    token = data.get("token")
+    return order_from_token(session, shop, token) if isinstance(token, str) and len(token) < 1000 else None
+
+
+def return_key(session, shop: Shop, order: Order, key: object, items) -> str:
+    """The idempotency key of a return request: the client's own (the widget
+    sends one per form), bound to the order so no one can take another
+    order's key, else one derived from the items asked for."""
+    if isinstance(key, str) and 0 < len(key) <= 200:
+        return "client:" + hashlib.sha256(f"{order.id}:{key}".encode()).hexdigest()[:56]
+    return returns.content_key(session, shop, order, items)
+
+
+def ask_for_return(session, shop: Shop, order: Order, items, *, key: object,
+                   note: object = None) -> tuple[returns.ReturnRequest, bool]:
+    """Store the request (committed); (request, whether it is new). A repeat
+    of the same request (same key) gives back the first one.
+    Raises returns.ReturnRefused with nothing stored."""
+    started = utcnow()
+    try:
+        made = returns.request_return(session, shop, order, items, key=return_key(session, shop, order, key, items),
+                                      note=note)
+    except returns.ReturnRefused:
+        session.rollback()  # let go of the order's lock
+        raise
+    session.commit()
+    return made, made.requested_at >= started
+
+
+_FIELD = re.compile(r"(?:items\[\d+\]\.)?(\w+)$")
+ERRORS = {"quantity": "invalid_quantity", "reason": "invalid_reason", "note": "invalid_note",
+          "line_item_id": "invalid_item", "items": "invalid_items", "key": "key_reused"}
+
+
+def refusal(exc: returns.ReturnRefused) -> tuple[dict, int]:
+    """The answer to a refused return request: a code per field (or
+    ``not_returnable`` with ``why``), the field, and an English message."""
+    if exc.why is not None:
+        return {"error": "not_returnable", "why": exc.why.value, "field": exc.field, "message": exc.message}, 422
+    match = _FIELD.search(exc.field)
+    error = ERRORS.get(match.group(1) if match else "", "invalid_items")
+    return {"error": error, "field": exc.field, "message": exc.message}, 409 if error == "key_reused" else 422
+
+
+def returns_response(shop: Shop):
+    session = get_session()
+    data = payload()
+    order = token_order(session, shop, data)
+    if order is None:
+        return jsonify(error="not_found", message=NOT_FOUND), 404
+    locale = _locale(data)
+    items = data.get("items")
+    try:
+        made, new = ask_for_return(session, shop, order, items, key=data.get("key"), note=data.get("note"))
+    except returns.ReturnRefused as exc:
+        body, status = refusal(exc)
+        return jsonify(body), status
+    fmt = formatter(shop, order, locale)
+    return jsonify({"return": request_view(made, order, fmt),
+                    "returns": returns_view(session, shop, order, locale=fmt.locale)}), 201 if new else 200
 
 
 def customer_orders(session, shop: Shop, customer_id: str) -> list[Order]:

@@ -125,6 +125,12 @@ def order(token: str):
     return api.order_response(g.storefront_shop, token)
 
 
+@bp.route("/api/returns", methods=["POST", "OPTIONS"])
+@limits.returns_limit
+def ask_return():
+    return api.returns_response(g.storefront_shop)
+
+
 @bp.route("/api/contact", methods=["POST", "OPTIONS"])
 @limits.contact_limit
 def contact():

@@ -1,4 +1,4 @@
-"""Rate limits for the storefront's lookups and contact requests.
+"""Rate limits for the storefront's lookups, contact and return requests.
 
 Counted per client and shop, and only once the shop is known from a
 verified request (a forged request must not spend a real shopper's quota):
@@ -16,6 +16,7 @@ from werkzeug.exceptions import TooManyRequests
 
 LOOKUPS = "10 per minute;60 per hour"
 CONTACTS = "3 per minute;10 per hour"
+RETURNS = "10 per minute;30 per hour"
 
 limiter = Limiter(key_func=lambda: request.remote_addr or "-", headers_enabled=True,
                   retry_after="delta-seconds", default_limits=[])
@@ -31,6 +32,7 @@ def client_and_shop() -> str:
 
 lookup_limit = limiter.shared_limit(LOOKUPS, scope="storefront-lookup", key_func=client_and_shop)
 contact_limit = limiter.shared_limit(CONTACTS, scope="storefront-contact", key_func=client_and_shop)
+returns_limit = limiter.shared_limit(RETURNS, scope="storefront-returns", key_func=client_and_shop)
 
 
 def init_app(app: Flask) -> None:

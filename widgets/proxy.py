@@ -14,13 +14,14 @@ order can become Liquid.
 
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 
 from flask import Blueprint, current_app, g, jsonify, request
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup, escape
 
-from plugin import links, settings, shops
+from plugin import links, returns, settings, shops
 from plugin.db import get_session
 from plugin.locales import DEFAULT_LOCALE, negotiate
 from plugin.signatures import SignatureError, normalize_shop_domain, verify_proxy_signature
@@ -94,7 +95,11 @@ def _page(status: int = 200, **values):
         t=strings(locale), locale=locale, path_prefix=_path_prefix(), assets=embed.asset_urls(),
         brand_color=settings.get(session, shop.id, "branding.color"),
         customer_orders=values.pop("customer_orders", None), result=result, error=values.get("error"),
-        typed=values.get("typed", {}))
+        typed=values.get("typed", {}),
+        # One idempotency key per page: the same form sent twice makes one request.
+        form_key=secrets.token_urlsafe(12), returned=values.get("returned"),
+        return_error=values.get("return_error"), open_item=values.get("open_item"),
+        typed_return=values.get("typed_return", {}))
     return html, status, {"Content-Type": "application/liquid; charset=utf-8", "Cache-Control": "no-store"}
 
 
@@ -132,6 +137,30 @@ def page_lookup():
     return _page(result=api.order_payload(session, shop, order))
 
 
+@bp.post("/returns")
+@limits.returns_limit
+def page_return():
+    """A return asked for with the page's plain form (one item per form):
+    the order's page again, with the request and its status, or with the
+    one message saying what to fix (422) and nothing stored."""
+    session = get_session()
+    shop = g.storefront_shop
+    data = request.form.to_dict()
+    order = api.token_order(session, shop, data)
+    if order is None:
+        return _page(404, error=True)
+    items = [{"line_item_id": data.get("line_item_id"), "quantity": data.get("quantity"),
+              "reason": data.get("reason"), "note": data.get("note") or None}]
+    try:
+        made, _new = api.ask_for_return(session, shop, order, items, key=data.get("key"))
+    except returns.ReturnRefused as exc:
+        body, status = api.refusal(exc)
+        typed = {k: (data.get(k) or "")[:2000] for k in ("quantity", "reason", "note")}  # shown again, not lost
+        return _page(status, result=api.order_payload(session, shop, order), return_error=body["error"],
+                     open_item=data.get("line_item_id"), typed_return=typed)
+    return _page(result=api.order_payload(session, shop, order), returned=str(made.id))
+
+
 @bp.post("/api/lookup")
 @limits.lookup_limit
 def lookup():
@@ -141,6 +170,12 @@ def lookup():
 @bp.get("/api/orders/<token>")
 def order(token: str):
     return api.order_response(g.storefront_shop, token)
+
+
+@bp.post("/api/returns")
+@limits.returns_limit
+def ask_return():
+    return api.returns_response(g.storefront_shop)
 
 
 @bp.post("/api/contact")

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from ..models import Notification, Order, Shop, utcnow
 from . import notify
-from .eligibility import allowed_reasons, returnable
+from .eligibility import Why, allowed_reasons, returnable
 from .models import ReturnItem, ReturnRequest, ReturnStatus
 
 MAX_NOTE = 1000  # characters, per item and for the request
@@ -32,12 +32,14 @@ MAX_QUANTITY = 10_000
 
 class ReturnRefused(ValueError):
     """The request cannot be made as asked; ``field`` names what to fix
-    (``items[0].quantity``, ``note``, ``key``…), ``message`` says why."""
+    (``items[0].quantity``, ``note``, ``key``…), ``message`` says why, and
+    ``why`` is set when the item cannot be returned at all (eligibility.Why)."""
 
-    def __init__(self, field: str, message: str):
+    def __init__(self, field: str, message: str, why: Why | None = None):
         super().__init__(f"{field}: {message}")
         self.field = field
         self.message = message
+        self.why = why
 
 
 def _line_item_id(field: str, value: Any) -> int:
@@ -148,7 +150,7 @@ def request_return(session: Session, shop: Shop, order: Order, items: Any, *, ke
         if e is None:
             raise ReturnRefused(f"{where}.line_item_id", "is not an item of this order")
         if e.why is not None:
-            raise ReturnRefused(f"{where}.line_item_id", f"cannot be returned: {e.why.value}")
+            raise ReturnRefused(f"{where}.line_item_id", f"cannot be returned: {e.why.value}", e.why)
         if item["quantity"] > e.returnable:
             raise ReturnRefused(f"{where}.quantity", f"must be at most {e.returnable}")
 

@@ -1,5 +1,6 @@
 """Shopper pages opened from a message's signed links: GET /t/<token> (the
-order's tracking page) and GET/POST /u/<token> (unsubscribe).
+order's tracking page, with its return requests and their status) and
+GET/POST /u/<token> (unsubscribe).
 
 Server-rendered in the shopper's language, branded with the shop's colour
 and logo, no JavaScript. A link that was tampered with, has expired, or
@@ -25,6 +26,7 @@ from ..locales import DEFAULT_LOCALE, LOCALES
 from ..models import Order, Shop
 from ..notifications import i18n
 from ..notifications.suppressions import Category, suppress
+from .returns import returns_view
 from .view import order_view
 
 bp = Blueprint("tracking", __name__)
@@ -86,7 +88,8 @@ def track(token: str):
     if order is None:
         return _refuse(404, "gone", _browser_locale())
     view = order_view(session, shop, order)
-    return _page("track.html", view["locale"], order=view, **_branding(session, shop))
+    requests = returns_view(session, shop, order, locale=view["locale"])["requests"]
+    return _page("track.html", view["locale"], order=view, returns=requests, **_branding(session, shop))
 
 
 @bp.route("/u/<token>", methods=["GET", "POST"])

@@ -108,11 +108,12 @@ def test_embedded_lookups_are_rate_limited_per_client_and_shop(app, client, shop
     assert other.status_code == 200
 
 
-def test_the_theme_extension_block_has_a_valid_schema():
+@pytest.mark.parametrize("block", ["tracking", "returns"])
+def test_the_theme_extension_blocks_have_a_valid_schema(block):
     extension = WIDGETS / "theme-extension"
     toml = (extension / "shopify.extension.toml").read_text()
     assert 'type = "theme"' in toml and "handle = " in toml
-    liquid = (extension / "blocks" / "tracking.liquid").read_text()
+    liquid = (extension / "blocks" / f"{block}.liquid").read_text()
     schema = json.loads(re.search(r"\{% schema %\}(.*)\{% endschema %\}", liquid, re.S).group(1))
     assert schema["name"] and schema["target"] == "section"
     for asset in (schema["javascript"], schema["stylesheet"]):
@@ -124,7 +125,7 @@ def test_the_theme_extension_block_has_a_valid_schema():
         assert {"type", "id", "label"} <= set(setting)
     assert "<aftercare-widget" in liquid and "{{ block.shopify_attributes }}" in liquid
     for locale in ("en.default", "fr", "de", "es"):
-        assert json.loads((extension / "locales" / f"{locale}.json").read_text())["blocks"]["tracking"]["open"]
+        assert json.loads((extension / "locales" / f"{locale}.json").read_text())["blocks"][block]["open"]
 
 
 def test_the_demo_prints_a_storefront_page_that_embeds_the_widget(tmp_path):
@@ -139,6 +140,7 @@ def test_the_demo_prints_a_storefront_page_that_embeds_the_widget(tmp_path):
     page = app.test_client().get("/demo/storefront").get_data(as_text=True)
     assert f'<script src="/widgets/aftercare.js" data-shop="{demo.DEMO_SHOP}" defer></script>' in page
     assert "<aftercare-widget></aftercare-widget>" in page and "maya.thompson@example.com" in page
+    assert "for a return of one of its items" in page
 
 
 def test_the_rate_limit_storage_comes_from_the_environment(tmp_path):

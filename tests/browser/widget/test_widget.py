@@ -4,10 +4,13 @@ keyboard only, without JavaScript, and checked by axe-core."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import select
 
 from plugin import settings
 from plugin.help.models import Contact
+from plugin.models import utcnow
 from tests.conftest import db
 from tests.notifications.orders import add_order
 
@@ -22,6 +25,8 @@ ANSWERS = [
 
 
 def _shop_with_order(app, shop, **order):
+    """The order (two items, placed five days ago: inside the return window) and the shop's help."""
+    order.setdefault("start", utcnow() - timedelta(days=5))
     add_order(app, shop, **order)
     session = db()
     settings.update(session, shop, {"help.answers": ANSWERS, "help.support_email": "help@maison-ana.example",
@@ -93,13 +98,17 @@ def test_the_same_with_the_keyboard_only_inside_the_theme(app, shop, page):
     page.keyboard.press("Enter")
     page.get_by_role("heading", name="Order #1001").wait_for()
     assert page.evaluate("document.activeElement.textContent") == "Order #1001"
-    # On through the parcel: its tracking link, its history, the help answers.
+    # On through the parcel: its tracking link, its history, the returns, the help answers.
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.textContent") == "1Z999AA10123456780"
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.textContent") == "Tracking history"
     page.keyboard.press("Enter")  # closes the open history
     assert page.locator(".aftercare-parcel details").first.get_attribute("open") is None
+    # Past each item's "Request a return" (asking by keyboard has its own test) to the help answers.
+    for _ in range(2):
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.textContent") == "Request a return"
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.id").endswith("-help-search")
     page.keyboard.type("ship abroad")
