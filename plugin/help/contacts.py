@@ -22,7 +22,6 @@ from sqlalchemy.orm import Session
 
 from .. import settings
 from ..models import Notification, NotificationStatus, Order, Shop, utcnow
-from ..tracking import order_view
 from .answers import fitting
 from .models import Contact
 
@@ -64,6 +63,8 @@ def contact(session: Session, shop: Shop, order: Order, message: object) -> Cont
     recipient = support_address(session, shop)
     if recipient is None:
         raise Refused("no_support_address")
+    from ..tracking import order_view  # here, not at the top: plugin.models imports this package
+
     view = order_view(session, shop, order)
     shown = [a["question"] for a in fitting(settings.get(session, shop.id, "help.answers"), view)]
     row = Contact(shop_id=shop.id, order_id=order.id, message_length=len(text), answers_shown=shown,
@@ -94,6 +95,8 @@ def render_support_contact(session: Session, shop: Shop, notification: Notificat
         raise LookupError("the order was erased before the request could be sent")
     contact_row = session.scalar(select(Contact).where(
         Contact.shop_id == shop.id, Contact.id == (notification.context or {}).get("contact_id")))
+    from ..tracking import order_view  # see above
+
     view = order_view(session, shop, order, locale="en")
     lines = [
         f"A customer asked for help with order {_line(order.name)} from the store's tracking page.",
