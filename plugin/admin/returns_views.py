@@ -18,9 +18,11 @@ from .. import returns
 from ..db import get_session
 from . import i18n, pages, returns_queue
 
+# A return's status agrees with "return" in gender (un retour, una devolución): own keys.
 STATUS_LABELS = {
-    "requested": "Requested", "approved": "Approved", "declined": "Declined", "received": "Received",
-    "refunded": "Refunded", "closed": "Closed", "cancelled": "Cancelled",
+    "requested": "return.status|Requested", "approved": "return.status|Approved",
+    "declined": "return.status|Declined", "received": "return.status|Received",
+    "refunded": "return.status|Refunded", "closed": "return.status|Closed", "cancelled": "return.status|Cancelled",
 }
 ACTION_LABELS = {"approve": "Approve", "decline": "Decline", "receive": "Mark received",
                  "refund": "Mark refunded", "close": "Close"}
@@ -66,6 +68,7 @@ def returns_page():
     def shown(labels: dict) -> dict:
         return {key: i18n.gettext(locale, label) for key, label in labels.items()}
     return pages.render("admin/returns.html", shop, started, rows=rows, current="returns-queue", status=status,
+                        counts=returns_queue.counts(get_session(), shop.id),
                         status_labels_shown=shown(STATUS_LABELS), sync_labels_shown=shown(SYNC_LABELS),
                         done_labels_shown=shown(DONE_LABELS),
                         when=pages._when(locale, ZoneInfo(shop.iana_timezone or "UTC")),

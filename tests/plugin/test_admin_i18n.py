@@ -46,3 +46,15 @@ def test_placeholders_survive_translation(locale):
 def test_unknown_locales_fall_back_to_english():
     assert i18n.gettext(i18n.locale_of("pt-BR"), "Save") == "Save"
     assert i18n.gettext(i18n.locale_of("es-MX"), "Save") == "Guardar"
+
+
+def test_one_english_word_in_two_contexts_can_differ_in_gender():
+    # A return (un retour, una devolución) and an order (une commande, un pedido) cancelled.
+    assert i18n.gettext("en", "return.status|Cancelled") == i18n.gettext("en", "order.status|Cancelled") == "Cancelled"
+    assert (i18n.gettext("fr", "return.status|Cancelled"), i18n.gettext("fr", "order.status|Cancelled")) == (
+        "Annulé", "Annulée")
+    assert (i18n.gettext("es", "return.status|Cancelled"), i18n.gettext("es", "order.status|Cancelled")) == (
+        "Cancelada", "Cancelado")
+    # A context missing from a catalog still shows the English word, never the key.
+    assert i18n.gettext("pt", "return.status|Closed") == "Closed"
+    assert i18n.gettext("en", "Shipping | Returns") == "Shipping | Returns"  # a bar alone is no context
