@@ -16,7 +16,7 @@ from flask import g, jsonify, request
 
 from .. import returns
 from ..db import get_session
-from . import i18n, pages, returns_queue
+from . import i18n, launch, pages, returns_queue
 
 # A return's status agrees with "return" in gender (un retour, una devolución): own keys.
 STATUS_LABELS = {
@@ -91,9 +91,6 @@ def list_returns():
     return jsonify(returns_queue.page(get_session(), g.shop.id, status, number, per_page))
 
 
-def _actor() -> str:
-    sub = (getattr(g, "session_claims", None) or {}).get("sub")
-    return str(sub)[:255] if sub not in (None, "") else "admin"
 
 
 def act_on_return(request_id: int, action: str):
@@ -117,7 +114,7 @@ def act_on_return(request_id: int, action: str):
         kwargs.update(reason=reason, instructions=body.get("note"))
     session = get_session()
     try:
-        changed = returns.act(session, g.shop, request_id, action, actor=_actor(), **kwargs)
+        changed = returns.act(session, g.shop, request_id, action, actor=launch.session_user(), **kwargs)
     except LookupError:
         session.rollback()
         return jsonify({"error": "no such return request"}), 404

@@ -1,4 +1,5 @@
-"""The admin JSON API of surveys: the metrics and the CSV of every answer.
+"""The admin JSON API of surveys: the metrics, the CSV of every answer, and
+the low answers with their "followed up" mark.
 
 Both routes sit behind the admin API's own guard (an App Bridge session token
 as `Authorization: Bearer …`, resolving the shop), and read only that shop's
@@ -13,8 +14,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
 
-from ..admin.launch import require_session_token
+from ..admin.launch import require_session_token, session_user
 from ..db import EXTENSION, get_session
+from . import followup
 from .export import responses_csv
 from .metrics import BREAKDOWNS, summary
 
@@ -95,3 +97,41 @@ def responses():
     name = f"survey-responses-{start.date().isoformat()}-{end.date().isoformat()}.csv"
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
+
+
+def _whole(name: str, default: int) -> int:
+    raw = request.args.get(name, "").strip()
+    if not raw:
+        return default
+    if not (raw.isascii() and raw.isdigit()) or not 0 < int(raw) < 10**9:
+        raise BadParameter(name, "must be a whole number from 1")
+    return int(raw)
+
+
+@bp.get("/surveys/low-answers")
+def low_answers():
+    """Newest first: `?followed_up=yes|no&page=1&per_page=20` (at most 100)."""
+    flag = request.args.get("followed_up", "").strip().lower() or None
+    if flag not in (None, "yes", "no"):
+        raise BadParameter("followed_up", "must be yes or no")
+    found = followup.low_answers(get_session(), g.shop.id, followed_up=None if flag is None else flag == "yes",
+                                 page=_whole("page", 1), per_page=_whole("per_page", followup.PER_PAGE))
+    return jsonify(found)
+
+
+@bp.post("/surveys/low-answers/<int:answer_id>/follow-up")
+def follow_up(answer_id: int):
+    """Marks the answer followed up by the session's user (its `sub`): 200
+    with the answer; 404 when the shop has no such low answer; 409 with the
+    first mark when someone marked it already."""
+    session = get_session()
+    try:
+        answer = followup.follow_up(session, g.shop.id, answer_id, session_user())
+    except LookupError:
+        session.rollback()
+        return jsonify({"error": "no such low answer"}), 404
+    except followup.AlreadyFollowedUp as exc:
+        session.rollback()
+        return jsonify({"error": "already followed up", "answer": exc.answer}), 409
+    session.commit()
+    return jsonify(answer)

@@ -206,6 +206,7 @@ def summary(session: Session, shop_id: int, start: datetime, end: datetime, by: 
         **_kind_summaries(totals),
         "response_rate": response_rate_summary(sent, answered),
         **return_times(session, shop_id, start, end),
+        "follow_up_hours": follow_up_times(session, shop_id, start, end),
         "by": by,
     }
     if by is not None:
@@ -252,10 +253,49 @@ def durations_summary(session: Session, pairs: Select) -> dict:
 
 
 def return_times(session: Session, shop_id: int, start: datetime, end: datetime) -> dict:
-    """First response and resolution times of return requests opened in
-    [start, end). TO WIRE when plugin/returns lands: pass
-    ``select(ReturnRequest.created_at, ReturnRequest.first_response_at)`` and
-    ``select(ReturnRequest.created_at, ReturnRequest.resolved_at)``, both
-    filtered by shop and range, to ``durations_summary``. Until then: empty."""
-    empty = {"count": 0, "median": None, "p90": None}
-    return {"first_response_hours": dict(empty), "resolution_hours": dict(empty)}
+    """First response and resolution times of return requests opened in [start, end)."""
+    from ..returns.models import ReturnRequest as rr  # here: the returns domain loads after surveys
+
+    scope = (rr.shop_id == shop_id, rr.requested_at >= start, rr.requested_at < end)
+    return {
+        "first_response_hours": durations_summary(session, select(rr.requested_at, rr.first_response_at).where(*scope)),
+        "resolution_hours": durations_summary(session, select(rr.requested_at, rr.resolved_at).where(*scope)),
+    }
+
+
+def follow_up_times(session: Session, shop_id: int, start: datetime, end: datetime) -> dict:
+    """Hours from a low answer given in [start, end) to the merchant's
+    follow-up (median, p90, count of those followed up), and ``waiting``: the
+    low answers of the range nobody has followed up yet."""
+    from .followup import is_low
+
+    r = SurveyResponse
+    scope = (r.shop_id == shop_id, r.answered_at >= start, r.answered_at < end, is_low(r))
+    figures = durations_summary(session, select(r.answered_at, r.followed_up_at).where(*scope))
+    figures["waiting"] = session.scalar(select(func.count()).where(*scope, r.followed_up_at.is_(None))) or 0
+    return figures
+
+
+# --- weekly series of other tables, for the dashboard -------------------------------
+
+def weekly_counts(session: Session, time_column, start: datetime, end: datetime, *where) -> dict[str, int]:
+    """{week start: rows} of ``time_column``'s table in [start, end) matching
+    ``where`` (which must scope by shop), every week of the range present."""
+    week = _week(session, time_column)
+    query = select(week, func.count()).where(time_column >= start, time_column < end, *where).group_by(week)
+    found = {_week_start(bucket): count for bucket, count in session.execute(query)}
+    return {key: found.get(key, 0) for key in _weeks(start, end)}
+
+
+def weekly_durations(session: Session, pairs: Select, start: datetime, end: datetime) -> dict[str, dict]:
+    """``durations_summary`` of each week of [start, end), by the week of the
+    pair's first column (as ``durations_summary``, rows with an end unknown
+    are left out)."""
+    weeks = _weeks(start, end)
+    bounds = [datetime.fromisoformat(w).replace(tzinfo=timezone.utc) for w in weeks]
+    sub = pairs.subquery()
+    first = list(sub.c)[0]
+    return {
+        week: durations_summary(session, select(sub).where(first >= max(start, low), first < min(end, high)))
+        for week, low, high in zip(weeks, bounds, bounds[1:] + [end])
+    }
