@@ -214,7 +214,7 @@ def low_answer_rows(f: dict, w: Words) -> list[dict]:
             "score_text": _("{score} of {max}", score=w.count(a["score"]), max=w.count(a["scale"]["max"])),
             "touchpoint_text": _(TOUCHPOINT_LABELS.get(a["touchpoint"], a["touchpoint"])),
             "late_text": (_("Lateness unknown") if late is None else _("On time") if late <= 0
-                          else _("{days} days late", days=w.count(late))),
+                          else _("1 day late") if late == 1 else _("{days} days late", days=w.count(late))),
             "answered": w.moment(a["answered_at"]),
             "followed": w.moment(a["followed_up_at"]),
             "who": _(WHO_LABELS[a["followed_up_by"]]) if a["followed_up_by"] in WHO_LABELS else a["followed_up_by"],
@@ -253,7 +253,7 @@ def render_dashboard(shop: Shop, session_started: int | None = None):
         "admin/dashboard.html", shop, session_started, status=422 if problems else 200,
         tiles=tiles(f, w), breakdowns=breakdowns(f, w), problems={k: i18n.invalid(locale, v) for k, v in problems.items()},
         first_day=start.date().isoformat(), last_day=last_day.isoformat(), presets=presets,
-        range_text=i18n.gettext(locale, "{first} to {last}", first=w.day(start.date()), last=w.day(last_day)),
+        range_text=w._("{first} to {last}", first=w.day(start.date()), last=w.day(last_day)),
         low_answers=low_answer_rows(f, w), low_total=f["low_answers"]["total"],
         waiting=f["totals"]["follow_up_hours"]["waiting"],
     )

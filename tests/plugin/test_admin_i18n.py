@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from plugin.admin import i18n, ops_pages, sections
+from plugin.admin import dashboard_page, i18n, ops_pages, sections
 
 TEMPLATES = Path(i18n.__file__).parent / "templates"
 
@@ -28,6 +28,12 @@ def messages() -> set[str]:
                    ops_pages.FLAG_LABELS, ops_pages.STATUS_LABELS):
         found |= set(labels.values())
     found |= {"Webhook inbox"}  # the Health page's tile titles, passed to _() as a variable
+    # The dashboard words its figures in Python.
+    source = Path(dashboard_page.__file__).read_text(encoding="utf-8")
+    found |= {m.replace('\\"', '"') for m in re.findall(r'_\("((?:[^"\\]|\\.)*)"', source)}
+    for labels in (dashboard_page.TOUCHPOINT_LABELS, dashboard_page.LATENESS_LABELS, dashboard_page.BREAKDOWN_LABELS,
+                   dashboard_page.WHO_LABELS, dict(dashboard_page.PRESETS)):
+        found |= set(labels.values())
     return found
 
 
