@@ -11,11 +11,17 @@ them as XML text. Every chart also has its figures in a table beside it
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Sequence
 
 import pygal
 from markupsafe import Markup
 from pygal.style import Style
+
+# pygal appends an old-style import hook to sys.meta_path for its map plugins
+# (pygal.maps.*, unused here); lacking find_spec, it makes Python 3.11 warn
+# (ImportWarning) on every import that misses. Take it out again.
+sys.meta_path[:] = [finder for finder in sys.meta_path if not isinstance(finder, pygal.PluginImportFixer)]
 
 FONT = ('-apple-system, BlinkMacSystemFont, "San Francisco", "Segoe UI", Roboto, "Helvetica Neue", '
         '"DejaVu Sans", sans-serif')
