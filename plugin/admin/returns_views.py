@@ -67,7 +67,8 @@ def returns_page():
 
     def shown(labels: dict) -> dict:
         return {key: i18n.gettext(locale, label) for key, label in labels.items()}
-    return pages.render("admin/returns.html", shop, started, rows=rows, current="returns-queue", status=status,
+    # Not `status=`: that is render's HTTP status.
+    return pages.render("admin/returns.html", shop, started, rows=rows, current="returns-queue", filter_status=status,
                         counts=returns_queue.counts(get_session(), shop.id),
                         status_labels_shown=shown(STATUS_LABELS), sync_labels_shown=shown(SYNC_LABELS),
                         done_labels_shown=shown(DONE_LABELS),
