@@ -11,6 +11,7 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from plugin.surveys import SurveyResponse
+from plugin.surveys.followup import follow_up
 
 from ..conftest import db
 from ..plugin.surveys.conftest import add_answers
@@ -81,10 +82,25 @@ def test_the_dashboard_shows_figures_charts_numbers_and_marks_a_follow_up(open_a
     marked = db().get(SurveyResponse, int(first.get_attribute("data-low-answer")))
     assert marked.followed_up_by == "aftercare-link" and marked.followed_up_at is not None
 
-    # After a reload the mark is there, and the page's links carry the range on.
+    # By keyboard; and when another admin marked it first, theirs is the mark shown.
+    second, third = answers.nth(1), answers.nth(2)
+    session = db()
+    follow_up(session, session.get(SurveyResponse, int(third.get_attribute("data-low-answer"))).shop_id,
+              int(third.get_attribute("data-low-answer")), "staff-7")
+    session.commit()
+    second.get_by_role("button", name="Followed up").focus()
+    page.keyboard.press("Enter")
+    expect(second.locator("[data-followed]")).to_contain_text("Followed up by the signed admin link")
+    third.get_by_role("button", name="Followed up").click()
+    expect(third.locator("[data-followed]")).to_contain_text("Followed up by staff-7")
+    assert db().get(SurveyResponse, int(third.get_attribute("data-low-answer"))).followed_up_by == "staff-7"
+
+    # After a reload the marks are there.
     page.reload()
-    expect(page.locator("[data-low-answer]").first.locator("[data-followed]")).to_be_visible()
-    assert page.errors == []
+    expect(page.locator("[data-low-answer] [data-followed]")).to_have_count(3)
+    expect(page.get_by_role("button", name="Followed up")).to_have_count(1)
+    # Chromium logs the expected 409 of the mark that came second; nothing else went wrong.
+    assert [e for e in page.errors if "status of 409" not in e] == []
 
 
 def test_the_dashboard_passes_axe_and_fits_360_px(open_admin, page, answered):
