@@ -23,6 +23,7 @@ from datetime import date, datetime, timedelta, timezone
 from sqlalchemy import Integer, Select, case, cast, func, literal_column, select, true
 from sqlalchemy.orm import Session
 
+from ..returns.models import ReturnRequest
 from .kinds import SurveyKind
 from .models import SurveyInvitation, SurveyResponse
 
@@ -254,8 +255,7 @@ def durations_summary(session: Session, pairs: Select) -> dict:
 
 def return_times(session: Session, shop_id: int, start: datetime, end: datetime) -> dict:
     """First response and resolution times of return requests opened in [start, end)."""
-    from ..returns.models import ReturnRequest as rr  # here: the returns domain loads after surveys
-
+    rr = ReturnRequest
     scope = (rr.shop_id == shop_id, rr.requested_at >= start, rr.requested_at < end)
     return {
         "first_response_hours": durations_summary(session, select(rr.requested_at, rr.first_response_at).where(*scope)),
