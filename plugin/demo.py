@@ -34,13 +34,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, selectinload
 from werkzeug.serving import make_server
 
-from . import demo_messages, migrate, shops, worker
+from . import demo_history, demo_messages, migrate, shops, worker
 from .admin import admin_url
 from .config import ConfigError
 from .db import engine, get_session, worker_session
 from .models import DeliveryStatus, Fulfillment, Order, WebhookDelivery
 from .orders import order_state
-from .demo_scenario import AMARA, DEMO_SHOP, MAYA, scenario, webhook_headers
+from .demo_scenario import AMARA, DEMO_SHOP, KENTA, LUCAS, MAYA, ZOE, scenario, webhook_headers
 
 DEMO_TOKEN = "shpat_demo_not_a_real_token"
 DEV_DEFAULTS = {"SHOPIFY_API_KEY": "dev-api-key", "SHOPIFY_API_SECRET": "dev-api-secret"}
@@ -51,15 +51,18 @@ DEV_DEFAULTS = {"SHOPIFY_API_KEY": "dev-api-key", "SHOPIFY_API_SECRET": "dev-api
 bp = Blueprint("demo", __name__)
 
 
+SCENARIO_ORDER_IDS = tuple(o.id for o in (MAYA, KENTA, ZOE, AMARA, LUCAS))
+
+
 def _demo_orders() -> list[Order]:
-    """The demo shop's orders, newest first."""
+    """The scenario's orders (not the history's), newest first."""
     session = get_session()
     shop = shops.by_domain(session, DEMO_SHOP)
     if shop is None:
         return []
     orders = session.scalars(
         select(Order)
-        .where(Order.shop_id == shop.id)
+        .where(Order.shop_id == shop.id, Order.shopify_id.in_(SCENARIO_ORDER_IDS))
         .order_by(Order.shopify_created_at.desc().nulls_last(), Order.id.desc())
         .options(
             selectinload(Order.line_items),
@@ -350,6 +353,7 @@ def main(port: int, step_seconds: float = 1.5) -> None:
                 shop = shops.install(session, DEMO_SHOP, grant)
                 session.flush()
                 shops.delete_data(session, shop.id)  # a second run starts afresh
+                demo_history.seed(session, shop.id, datetime.now(timezone.utc))  # weeks of figures for the dashboard
         except SQLAlchemyError as exc:
             _fail(f"cannot prepare the database: {getattr(exc, 'orig', None) or exc}")
 

@@ -1,6 +1,9 @@
 """The admin pages' words in each locale: one JSON catalog per locale under
 translations/, English text as the key.
 
+A word whose translation depends on what it describes carries a context:
+``gettext(locale, "return.status|Cancelled")``, English "Cancelled".
+
 Shopify passes the admin user's language as the `locale` query parameter;
 ``locales.negotiate`` maps it to one Aftercare speaks. A string missing from
 a catalog shows in English, never as a blank. ``invalid`` translates the
@@ -71,9 +74,22 @@ def locale_of(requested: str | None) -> str:
     return negotiate(requested)
 
 
+# A message may carry its context before a bar, "return.status|Cancelled", as
+# gettext's msgctxt does: the same English word can then differ in gender or
+# number elsewhere ("order.status|Cancelled" is "Annulée", a return's "Annulé").
+_CONTEXT = re.compile(r"[a-z_]+(?:\.[a-z_]+)+\|")
+
+
+def english(message: str) -> str:
+    """``message`` without its context."""
+    context = _CONTEXT.match(message)
+    return message[context.end():] if context else message
+
+
 def gettext(locale: str, message: str, **values) -> str:
     """``message`` in ``locale``, with ``{name}`` values filled in."""
-    translated = CATALOGS.get(locale, {}).get(message, message) if locale != DEFAULT_LOCALE else message
+    translated = CATALOGS.get(locale, {}).get(message) if locale != DEFAULT_LOCALE else None
+    translated = translated or english(message)
     return translated.format(**values) if values else translated
 
 

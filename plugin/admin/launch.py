@@ -85,6 +85,13 @@ def require_session_token():
     g.session_claims = claims
 
 
+def session_user() -> str:
+    """Who is acting on an admin API call: the session token's user (`sub`:
+    the Shopify staff member's id, or "aftercare-link" for a signed link), else "admin"."""
+    sub = (getattr(g, "session_claims", None) or {}).get("sub")
+    return str(sub)[:255] if sub not in (None, "") else "admin"
+
+
 def data_exports():
     rows = get_session().scalars(
         select(DataExport).where(DataExport.shop_id == g.shop.id).order_by(DataExport.id.desc())

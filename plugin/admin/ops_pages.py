@@ -30,7 +30,7 @@ TRACKING_LABELS = {
 }
 TYPE_LABELS = {"order": "Order", "webhook": "Webhook", "tracking": "Tracking", "message": "Message"}
 ORDER_EVENT_LABELS = {"placed": "Order placed", "cancelled": "Order cancelled"}
-FLAG_LABELS = {"cancelled": "Cancelled", "test": "Test order", "delayed": "Delayed"}
+FLAG_LABELS = {"cancelled": "order.status|Cancelled", "test": "Test order", "delayed": "Delayed"}
 STATUS_LABELS = {"pending": "pending", "processed": "processed", "failed": "failed", "sent": "sent",
                  "skipped": "skipped"}
 

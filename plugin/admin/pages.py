@@ -83,7 +83,10 @@ def opened_shop():
 
 
 def render_home(shop: Shop, session_started: int | None = None):
-    return render("admin/home.html", shop, session_started, sections=SECTIONS)
+    """The admin's home is its dashboard."""
+    from .dashboard_page import render_dashboard  # it renders through this module
+
+    return render_dashboard(shop, session_started)
 
 
 def home():

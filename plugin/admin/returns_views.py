@@ -16,11 +16,13 @@ from flask import g, jsonify, request
 
 from .. import returns
 from ..db import get_session
-from . import i18n, pages, returns_queue
+from . import i18n, launch, pages, returns_queue
 
+# A return's status agrees with "return" in gender (un retour, una devolución): own keys.
 STATUS_LABELS = {
-    "requested": "Requested", "approved": "Approved", "declined": "Declined", "received": "Received",
-    "refunded": "Refunded", "closed": "Closed", "cancelled": "Cancelled",
+    "requested": "return.status|Requested", "approved": "return.status|Approved",
+    "declined": "return.status|Declined", "received": "return.status|Received",
+    "refunded": "return.status|Refunded", "closed": "return.status|Closed", "cancelled": "return.status|Cancelled",
 }
 ACTION_LABELS = {"approve": "Approve", "decline": "Decline", "receive": "Mark received",
                  "refund": "Mark refunded", "close": "Close"}
@@ -65,7 +67,9 @@ def returns_page():
 
     def shown(labels: dict) -> dict:
         return {key: i18n.gettext(locale, label) for key, label in labels.items()}
-    return pages.render("admin/returns.html", shop, started, rows=rows, current="returns-queue", status=status,
+    # Not `status=`: that is render's HTTP status.
+    return pages.render("admin/returns.html", shop, started, rows=rows, current="returns-queue", filter_status=status,
+                        counts=returns_queue.counts(get_session(), shop.id),
                         status_labels_shown=shown(STATUS_LABELS), sync_labels_shown=shown(SYNC_LABELS),
                         done_labels_shown=shown(DONE_LABELS),
                         when=pages._when(locale, ZoneInfo(shop.iana_timezone or "UTC")),
@@ -88,9 +92,6 @@ def list_returns():
     return jsonify(returns_queue.page(get_session(), g.shop.id, status, number, per_page))
 
 
-def _actor() -> str:
-    sub = (getattr(g, "session_claims", None) or {}).get("sub")
-    return str(sub)[:255] if sub not in (None, "") else "admin"
 
 
 def act_on_return(request_id: int, action: str):
@@ -114,7 +115,7 @@ def act_on_return(request_id: int, action: str):
         kwargs.update(reason=reason, instructions=body.get("note"))
     session = get_session()
     try:
-        changed = returns.act(session, g.shop, request_id, action, actor=_actor(), **kwargs)
+        changed = returns.act(session, g.shop, request_id, action, actor=launch.session_user(), **kwargs)
     except LookupError:
         session.rollback()
         return jsonify({"error": "no such return request"}), 404

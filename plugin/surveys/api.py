@@ -1,34 +1,27 @@
-"""The admin JSON API of surveys: the metrics and the CSV of every answer.
+"""The admin JSON API of surveys: the metrics, the CSV of every answer, and
+the low answers with their "followed up" mark.
 
 Both routes sit behind the admin API's own guard (an App Bridge session token
 as `Authorization: Bearer …`, resolving the shop), and read only that shop's
-rows. Dates are the shop's calendar days: `from=2026-11-01` starts at
-midnight in the shop's time zone; `to` is exclusive.
+rows. Dates are the shop's calendar days (``admin.ranges``): `from=2026-11-01`
+starts at midnight in the shop's time zone; `to` is exclusive.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from datetime import datetime
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
 
-from ..admin.launch import require_session_token
+from ..admin.launch import require_session_token, session_user
+from ..admin.ranges import BadParameter, date_range
 from ..db import EXTENSION, get_session
+from . import followup
 from .export import responses_csv
 from .metrics import BREAKDOWNS, summary
 
 bp = Blueprint("surveys_api", __name__, url_prefix="/api/admin")
 bp.before_request(require_session_token)
-
-DEFAULT_DAYS = 30
-MAX_DAYS = 3660  # ten years: a range longer than this is a typo
-
-
-class BadParameter(ValueError):
-    def __init__(self, field: str, message: str):
-        super().__init__(message)
-        self.field = field
 
 
 @bp.errorhandler(BadParameter)
@@ -36,35 +29,8 @@ def _bad_parameter(exc: BadParameter):
     return jsonify({"error": f"{exc.field}: {exc}", "field": exc.field}), 422
 
 
-def _zone():
-    try:
-        return ZoneInfo(g.shop.iana_timezone or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
-
-
-def _moment(field: str, default: datetime) -> datetime:
-    raw = request.args.get(field, "").strip()
-    if not raw:
-        return default
-    try:
-        if len(raw) == 10:
-            return datetime.combine(date.fromisoformat(raw), time(), tzinfo=_zone())
-        moment = datetime.fromisoformat(raw)
-    except ValueError:
-        raise BadParameter(field, "must be a date (YYYY-MM-DD) or an ISO 8601 time") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=_zone())
-
-
 def _range() -> tuple[datetime, datetime]:
-    tomorrow = datetime.combine(datetime.now(_zone()).date() + timedelta(days=1), time(), tzinfo=_zone())
-    end = _moment("to", tomorrow)
-    start = _moment("from", end - timedelta(days=DEFAULT_DAYS))
-    if start >= end:
-        raise BadParameter("from", "must be before to")
-    if end - start > timedelta(days=MAX_DAYS):
-        raise BadParameter("from", f"the range may span at most {MAX_DAYS} days")
-    return start, end
+    return date_range(request.args, g.shop)
 
 
 @bp.get("/metrics")
@@ -95,3 +61,41 @@ def responses():
     name = f"survey-responses-{start.date().isoformat()}-{end.date().isoformat()}.csv"
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
+
+
+def _whole(name: str, default: int) -> int:
+    raw = request.args.get(name, "").strip()
+    if not raw:
+        return default
+    if not (raw.isascii() and raw.isdigit()) or not 0 < int(raw) < 10**9:
+        raise BadParameter(name, "must be a whole number from 1")
+    return int(raw)
+
+
+@bp.get("/surveys/low-answers")
+def low_answers():
+    """Newest first: `?followed_up=yes|no&page=1&per_page=20` (at most 100)."""
+    flag = request.args.get("followed_up", "").strip().lower() or None
+    if flag not in (None, "yes", "no"):
+        raise BadParameter("followed_up", "must be yes or no")
+    found = followup.low_answers(get_session(), g.shop.id, followed_up=None if flag is None else flag == "yes",
+                                 page=_whole("page", 1), per_page=_whole("per_page", followup.PER_PAGE))
+    return jsonify(found)
+
+
+@bp.post("/surveys/low-answers/<int:answer_id>/follow-up")
+def follow_up(answer_id: int):
+    """Marks the answer followed up by the session's user (its `sub`): 200
+    with the answer; 404 when the shop has no such low answer; 409 with the
+    first mark when someone marked it already."""
+    session = get_session()
+    try:
+        answer = followup.follow_up(session, g.shop.id, answer_id, session_user())
+    except LookupError:
+        session.rollback()
+        return jsonify({"error": "no such low answer"}), 404
+    except followup.AlreadyFollowedUp as exc:
+        session.rollback()
+        return jsonify({"error": "already followed up", "answer": exc.answer}), 409
+    session.commit()
+    return jsonify(answer)

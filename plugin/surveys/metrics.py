@@ -23,6 +23,7 @@ from datetime import date, datetime, timedelta, timezone
 from sqlalchemy import Integer, Select, case, cast, func, literal_column, select, true
 from sqlalchemy.orm import Session
 
+from ..returns.models import ReturnRequest
 from .kinds import SurveyKind
 from .models import SurveyInvitation, SurveyResponse
 
@@ -206,6 +207,7 @@ def summary(session: Session, shop_id: int, start: datetime, end: datetime, by: 
         **_kind_summaries(totals),
         "response_rate": response_rate_summary(sent, answered),
         **return_times(session, shop_id, start, end),
+        "follow_up_hours": follow_up_times(session, shop_id, start, end),
         "by": by,
     }
     if by is not None:
@@ -252,10 +254,62 @@ def durations_summary(session: Session, pairs: Select) -> dict:
 
 
 def return_times(session: Session, shop_id: int, start: datetime, end: datetime) -> dict:
-    """First response and resolution times of return requests opened in
-    [start, end). TO WIRE when plugin/returns lands: pass
-    ``select(ReturnRequest.created_at, ReturnRequest.first_response_at)`` and
-    ``select(ReturnRequest.created_at, ReturnRequest.resolved_at)``, both
-    filtered by shop and range, to ``durations_summary``. Until then: empty."""
-    empty = {"count": 0, "median": None, "p90": None}
-    return {"first_response_hours": dict(empty), "resolution_hours": dict(empty)}
+    """First response and resolution times of return requests opened in [start, end)."""
+    rr = ReturnRequest
+    scope = (rr.shop_id == shop_id, rr.requested_at >= start, rr.requested_at < end)
+    return {
+        "first_response_hours": durations_summary(session, select(rr.requested_at, rr.first_response_at).where(*scope)),
+        "resolution_hours": durations_summary(session, select(rr.requested_at, rr.resolved_at).where(*scope)),
+    }
+
+
+def follow_up_times(session: Session, shop_id: int, start: datetime, end: datetime) -> dict:
+    """Hours from a low answer given in [start, end) to the merchant's
+    follow-up (median, p90, count of those followed up), and ``waiting``: the
+    low answers of the range nobody has followed up yet."""
+    from .followup import is_low
+
+    r = SurveyResponse
+    scope = (r.shop_id == shop_id, r.answered_at >= start, r.answered_at < end, is_low(r))
+    figures = durations_summary(session, select(r.answered_at, r.followed_up_at).where(*scope))
+    figures["waiting"] = session.scalar(select(func.count()).where(*scope, r.followed_up_at.is_(None))) or 0
+    return figures
+
+
+# --- weekly series of other tables, for the dashboard -------------------------------
+
+def weekly_counts(session: Session, time_column, start: datetime, end: datetime, *where) -> dict[str, int]:
+    """{week start: rows} of ``time_column``'s table in [start, end) matching
+    ``where`` (which must scope by shop), every week of the range present."""
+    week = _week(session, time_column)
+    query = select(week, func.count()).where(time_column >= start, time_column < end, *where).group_by(week)
+    found = {_week_start(bucket): count for bucket, count in session.execute(query)}
+    return {key: found.get(key, 0) for key in _weeks(start, end)}
+
+
+def _quantiles(values: list[float]) -> dict:
+    """durations_summary's figures of sorted seconds, worked out in Python."""
+    figures = {"count": len(values), "median": None, "p90": None}
+    for name, fraction in (("median", 0.5), ("p90", 0.9)):
+        if values:
+            position = fraction * (len(values) - 1)
+            lower = int(position)
+            upper = values[min(lower + 1, len(values) - 1)]
+            figures[name] = (values[lower] + (upper - values[lower]) * (position - lower)) / 3600
+    return figures
+
+
+def weekly_durations(session: Session, pairs: Select, start: datetime, end: datetime) -> dict[str, dict]:
+    """``durations_summary`` of each week of [start, end), by the week of the
+    pair's first column, in one query: ``pairs`` (scoped by shop) is cut to
+    the range and its durations sorted per week here (a few thousand at most:
+    returns, or low answers, of a range)."""
+    sub = pairs.subquery()
+    first, last = list(sub.c)[:2]
+    week = _week(session, first)
+    query = (select(week, _seconds(session, first, last))
+             .where(first >= start, first < end, last.is_not(None)).order_by(week))
+    found: dict[str, list[float]] = {}
+    for bucket, seconds in session.execute(query):
+        found.setdefault(_week_start(bucket), []).append(float(seconds))
+    return {key: _quantiles(sorted(found.get(key, []))) for key in _weeks(start, end)}

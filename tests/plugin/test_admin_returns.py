@@ -5,6 +5,8 @@ over real HTTP) once the worker runs, even when Shopify was down."""
 
 from __future__ import annotations
 
+import re
+
 import time
 from datetime import timedelta
 
@@ -80,6 +82,14 @@ def test_the_queue_filters_by_status_newest_first_and_pages(app, client, shopify
     assert [r["id"] for r in call(client, "GET", "/api/admin/returns?status=declined", token()).json["items"]] == [made]
     paged = call(client, "GET", "/api/admin/returns?per_page=1&page=2", token()).json
     assert ([r["id"] for r in paged["items"]], paged["pages"], paged["total"]) == ([made], 2, 2)
+    # The page's filter: a tab per status with its count, the current one marked.
+    html = client.get(link_path(page="/app/returns") + "&status=declined&locale=fr").get_data(as_text=True)
+    tabs = html[html.index('<nav class="tabs"'):html.index("</nav>", html.index('<nav class="tabs"'))]
+    shown = re.findall(r'<a href="[^"]*"( aria-current="page")?>([^<]*) <span class="count">(\d+)</span>', tabs)
+    assert [(label, count) for _current, label, count in shown] == [
+        ("Tous", "2"), ("Demandé", "1"), ("Approuvé", "0"), ("Refusé", "1"), ("Reçu", "0"), ("Remboursé", "0"),
+        ("Clôturé", "0"), ("Annulé", "0")]  # un retour annulé; une commande annulée
+    assert [label for current, label, _count in shown if current] == ["Refusé"]
 
 
 @pytest.mark.parametrize("query", ["status=lost", "page=0", "per_page=abc", "page=%C2%B2"])

@@ -123,7 +123,8 @@ def test_median_and_p90_of_durations(app, shop, answered):
     assert durations_summary(db(), none) == {"count": 0, "median": None, "p90": None}
 
 
-def test_return_times_are_empty_until_returns_are_wired(app, shop, answered):
+def test_return_times_are_empty_without_returns(app, shop, answered):
+    # With returns: tests/plugin/test_admin_dashboard.py, test_the_figures_of_the_range.
     result = summary(db(), shop, *RANGE)
     assert result["first_response_hours"] == {"count": 0, "median": None, "p90": None}
     assert result["resolution_hours"] == {"count": 0, "median": None, "p90": None}
