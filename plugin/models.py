@@ -41,7 +41,7 @@ from sqlalchemy import (
     UniqueConstraint,
     false,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, relationship
 
 # SQLite only auto-increments a column declared exactly INTEGER PRIMARY KEY.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
@@ -85,6 +85,17 @@ class Base(DeclarativeBase):
             "pk": "pk_%(table_name)s",
         }
     )
+
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict:
+        """Every UPDATE and DELETE the ORM flushes names the row's shop, not
+        only its id, so that under Citus it goes to the shop's node alone.
+        shop_id as a "version" the application sets (never generated): the
+        ORM adds ``AND shop_id = ?`` to the WHERE and checks one row matched."""
+        columns = cls.__table__.c
+        if "shop_id" in columns and "id" in columns:
+            return {"version_id_col": columns.shop_id, "version_id_generator": False}
+        return {}
 
 
 def shop_fk() -> Mapped[int]:
