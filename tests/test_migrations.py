@@ -43,7 +43,7 @@ NOT_SHOP_DATA = {"alembic_version", "worker_heartbeats"}
 
 def test_every_shop_table_is_keyed_by_shop_so_citus_can_distribute_it(backend, tmp_path):
     """Alembic's compare does not look at primary keys: this does. PostgreSQL:
-    every shop-owned table's primary key includes shop_id, every reference
+    every shop-owned table's primary key and unique key includes shop_id, every reference
     between shop-owned tables is (shop_id, x_id) -> x(shop_id, id), never SET
     NULL (Citus refuses both otherwise). SQLite: ids stay the rowid."""
     with fresh_database(backend, tmp_path) as url:
@@ -62,6 +62,9 @@ def test_every_shop_table_is_keyed_by_shop_so_citus_can_distribute_it(backend, t
                     assert key[0] == "shop_id", (table, key)
                 elif "id" in columns:
                     assert key == ["id"], (table, key)  # SQLite's rowid: ids keep autoincrementing
+                unique = schema.get_unique_constraints(table) + [i for i in schema.get_indexes(table) if i["unique"]]
+                for constraint in unique:  # Citus enforces uniqueness only within a shard
+                    assert "shop_id" in constraint["column_names"], (table, constraint)
                 for fk in schema.get_foreign_keys(table):
                     if fk["referred_table"] == "shops":
                         assert fk["constrained_columns"] == ["shop_id"], (table, fk)
