@@ -73,7 +73,7 @@ def test_every_shop_table_is_keyed_by_shop_so_citus_can_distribute_it(backend, t
                     assert fk["constrained_columns"][0] == "shop_id" and len(fk["constrained_columns"]) == 2, (table, fk)
                     assert fk["referred_columns"] == ["shop_id", "id"], (table, fk)
                     assert (fk["options"].get("ondelete") or "NO ACTION").upper() in ("CASCADE", "NO ACTION"), (table, fk)
-            assert references == 14
+            assert references >= 14  # the 14 of 0013, and any added since
         finally:
             engine(app).dispose()
 
