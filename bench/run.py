@@ -41,7 +41,7 @@ from bench.data import fresh_database  # noqa: E402
 
 FULL = {"ingest_seconds": 20, "warmup_seconds": 3, "deliveries": 20_000,
         "correctness": (20_000, 2_000), "workers": (1, 2, 4), "notifications": notifications.FULL,
-        "machines": (3_000, 600)}
+        "machines": (2_000, 400)}
 QUICK = {"ingest_seconds": 2, "warmup_seconds": 1, "deliveries": 500,
          "correctness": (2_000, 200), "workers": (1, 2, 4), "notifications": notifications.QUICK,
          "machines": None}  # tests/test_two_machines.py runs it small
