@@ -8,7 +8,10 @@
   local SMTP sink, against a bare smtplib loop to the same sink;
 - memory: peak RSS of a web worker and of a queue worker;
 - correctness: 4 workers, 30 % duplicate deliveries, shuffled, many orders:
-  every order ends in its newest state, no delivery runs twice.
+  every order ends in its newest state, no delivery runs twice;
+- two machines (PostgreSQL, full run only): the same check over HTTP,
+  against two sets of web + worker processes sharing the database, with
+  every email counted (tests/test_two_machines.py runs a small one).
 
     python bench/run.py [--quick] [--postgres-url URL] [--json PATH]
 
@@ -33,13 +36,15 @@ ROOT = Path(__file__).resolve().parents[1]
 if __name__ == "__main__":  # `python bench/run.py`: import the project, not bench/'s modules, by name
     sys.path[:] = [str(ROOT), *(p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench")]
 
-from bench import drain, ingest, notifications  # noqa: E402
+from bench import drain, ingest, machines, notifications  # noqa: E402
 from bench.data import fresh_database  # noqa: E402
 
 FULL = {"ingest_seconds": 20, "warmup_seconds": 3, "deliveries": 20_000,
-        "correctness": (20_000, 2_000), "workers": (1, 2, 4), "notifications": notifications.FULL}
+        "correctness": (20_000, 2_000), "workers": (1, 2, 4), "notifications": notifications.FULL,
+        "machines": (2_000, 400)}
 QUICK = {"ingest_seconds": 2, "warmup_seconds": 1, "deliveries": 500,
-         "correctness": (2_000, 200), "workers": (1, 2, 4), "notifications": notifications.QUICK}
+         "correctness": (2_000, 200), "workers": (1, 2, 4), "notifications": notifications.QUICK,
+         "machines": None}  # tests/test_two_machines.py runs it small
 
 
 def main() -> int:
@@ -71,12 +76,16 @@ def main() -> int:
         results["correctness"][name] = drain.correctness(url, *sizes["correctness"])
     for name, url in databases.items():
         results["notifications"][name] = notifications.measure(url, sizes["notifications"])
+    if args.postgres_url and sizes["machines"]:
+        with fresh_database(args.postgres_url) as env:
+            results["machines"] = machines.run(env, *sizes["machines"])
     results["run"]["seconds"] = round(time.monotonic() - started, 1)
 
     print_table(results)
     Path(args.json).write_text(json.dumps(results, indent=2) + "\n")
     print(f"\nfigures written to {args.json}")
-    return 0 if all(c["ok"] for c in results["correctness"].values()) else 1
+    checks = [*results["correctness"].values(), *([results["machines"]] if "machines" in results else [])]
+    return 0 if all(c["ok"] for c in checks) else 1
 
 
 def print_table(results: dict) -> None:
@@ -114,6 +123,8 @@ def print_table(results: dict) -> None:
               f"failed rounds {r['failed_rounds']})")
 
     notifications.print_table(results["notifications"])
+    if "machines" in results:
+        machines.print_table(results["machines"])
 
     print("\nPeak RSS: web worker (app) "
           + ", ".join(f"{db} {s['app']['peak_rss_mib']:.1f} MiB" for db, s in results["ingest"].items())

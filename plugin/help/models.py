@@ -10,20 +10,24 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer
+from sqlalchemy import JSON, Index, Integer
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..models import Base, BigId, UTCDateTime, shop_fk, utcnow
+from ..models import Base, BigId, UTCDateTime, shop_fk, shop_ref, utcnow
 
 
 class Contact(Base):
     __tablename__ = "contacts"
-    __table_args__ = (Index(None, "shop_id", "created_at"),)
+    __table_args__ = (
+        Index(None, "shop_id", "created_at"),
+        # No action, not SET NULL (which would null shop_id too): orders are only
+        # deleted with their shop (shops.delete_data), which takes contacts first.
+        shop_ref("order_id", "orders", ondelete=None),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     shop_id: Mapped[int] = shop_fk()
-    # Kept (as NULL) when the order is erased: the count per 100 orders stays right.
-    order_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("orders.id", ondelete="SET NULL"))
+    order_id: Mapped[int | None] = mapped_column(BigId)
     message_length: Mapped[int] = mapped_column(Integer)
     # The questions of the help answers the shopper was shown before asking.
     answers_shown: Mapped[list] = mapped_column(JSON, default=list)

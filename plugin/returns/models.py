@@ -11,10 +11,10 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..models import BigId, Base, Order, UTCDateTime, same_shop, shop_fk, utcnow
+from ..models import BigId, Base, Order, UTCDateTime, same_shop, shop_fk, shop_key, shop_ref, utcnow
 
 
 class ReturnStatus(str, enum.Enum):
@@ -50,11 +50,13 @@ class ReturnRequest(Base):
         Index(None, "shop_id", "status", "requested_at"),
         # Requests with something to tell Shopify have next_attempt_at set; the worker scans this.
         Index(None, "next_attempt_at", "shop_id"),
+        shop_ref("order_id", "orders"),
+        shop_key(),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     shop_id: Mapped[int] = shop_fk()
-    order_id: Mapped[int] = mapped_column(BigId, ForeignKey("orders.id", ondelete="CASCADE"))
+    order_id: Mapped[int] = mapped_column(BigId)
     key: Mapped[str] = mapped_column(String(64))
     fingerprint: Mapped[str] = mapped_column(String(64))  # of the items asked for, to refuse a reused key
     status: Mapped[str] = mapped_column(String(16), default=ReturnStatus.REQUESTED.value)
@@ -94,11 +96,12 @@ class ReturnRequest(Base):
 
 class ReturnItem(Base):
     __tablename__ = "return_items"
-    __table_args__ = (UniqueConstraint("shop_id", "request_id", "line_item_shopify_id"),)
+    __table_args__ = (UniqueConstraint("shop_id", "request_id", "line_item_shopify_id"),
+                      shop_ref("request_id", "return_requests"))
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     shop_id: Mapped[int] = shop_fk()
-    request_id: Mapped[int] = mapped_column(BigId, ForeignKey("return_requests.id", ondelete="CASCADE"))
+    request_id: Mapped[int] = mapped_column(BigId)
     line_item_shopify_id: Mapped[int] = mapped_column(BigInteger)
     quantity: Mapped[int] = mapped_column(Integer)
     reason: Mapped[str] = mapped_column(String(32))  # a ReturnReason of the pinned Admin API version
@@ -114,11 +117,12 @@ class RefundLine(Base):
     return of ours or not, are no longer returnable."""
 
     __tablename__ = "refund_lines"
-    __table_args__ = (UniqueConstraint("shop_id", "shopify_id"), Index(None, "shop_id", "order_id"))
+    __table_args__ = (UniqueConstraint("shop_id", "shopify_id"), Index(None, "shop_id", "order_id"),
+                      shop_ref("order_id", "orders"))
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     shop_id: Mapped[int] = shop_fk()
-    order_id: Mapped[int] = mapped_column(BigId, ForeignKey("orders.id", ondelete="CASCADE"))
+    order_id: Mapped[int] = mapped_column(BigId)
     shopify_id: Mapped[int] = mapped_column(BigInteger)  # the refund line item's id
     refund_shopify_id: Mapped[int] = mapped_column(BigInteger)
     return_shopify_id: Mapped[int | None] = mapped_column(BigInteger)
@@ -133,11 +137,11 @@ class ReturnAction(Base):
     (written by ``actions.act`` in the same transaction as the change)."""
 
     __tablename__ = "return_actions"
-    __table_args__ = (Index(None, "shop_id", "request_id"),)
+    __table_args__ = (Index(None, "shop_id", "request_id"), shop_ref("request_id", "return_requests"))
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     shop_id: Mapped[int] = shop_fk()
-    request_id: Mapped[int] = mapped_column(BigId, ForeignKey("return_requests.id", ondelete="CASCADE"))
+    request_id: Mapped[int] = mapped_column(BigId)
     action: Mapped[str] = mapped_column(String(16))
     actor: Mapped[str | None] = mapped_column(String(255))
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -16,10 +16,10 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, SmallInteger, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Index, Integer, SmallInteger, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..models import Base, BigId, UTCDateTime, shop_fk, utcnow
+from ..models import Base, BigId, UTCDateTime, shop_fk, shop_key, shop_ref, utcnow
 
 
 class InvitationStatus(str, enum.Enum):
@@ -36,16 +36,21 @@ class SurveyInvitation(Base):
         Index("ix_survey_invitations_metrics", "shop_id", "sent_at", "answered_at", "carrier", "touchpoint",
               "days_late"),
         Index(None, "shop_id", "order_id"),
+        shop_ref("order_id", "orders"),
+        # No action, not SET NULL (which would null shop_id too): nothing
+        # deletes a notification but its shop's erasure, which takes these first.
+        shop_ref("notification_id", "notifications", ondelete=None),
+        shop_key(),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     shop_id: Mapped[int] = shop_fk()
-    order_id: Mapped[int] = mapped_column(BigId, ForeignKey("orders.id", ondelete="CASCADE"))
+    order_id: Mapped[int] = mapped_column(BigId)
     touchpoint: Mapped[str] = mapped_column(String(16))
     # Plain column: plugin/returns owns the return requests table.
     return_request_id: Mapped[int | None] = mapped_column(BigInteger)
     recipient_hash: Mapped[str | None] = mapped_column(String(64))
-    notification_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("notifications.id", ondelete="SET NULL"))
+    notification_id: Mapped[int | None] = mapped_column(BigId)
     kinds: Mapped[list] = mapped_column(JSON)  # e.g. ["csat", "ces"]
     locale: Mapped[str | None] = mapped_column(String(35))
     carrier: Mapped[str | None] = mapped_column(String(255))
@@ -70,16 +75,18 @@ class SurveyResponse(Base):
         Index("ix_survey_responses_metrics", "shop_id", "answered_at", "kind", "score", "carrier", "touchpoint",
               "days_late"),
         Index(None, "shop_id", "order_id"),
+        shop_ref("invitation_id", "survey_invitations"),
+        shop_ref("order_id", "orders"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     shop_id: Mapped[int] = shop_fk()
-    invitation_id: Mapped[int] = mapped_column(BigId, ForeignKey("survey_invitations.id", ondelete="CASCADE"))
+    invitation_id: Mapped[int] = mapped_column(BigId)
     kind: Mapped[str] = mapped_column(String(8))
     score: Mapped[int] = mapped_column(SmallInteger)
     comment: Mapped[str | None] = mapped_column(Text)
     # Copied from the invitation, for metrics without joins.
-    order_id: Mapped[int] = mapped_column(BigId, ForeignKey("orders.id", ondelete="CASCADE"))
+    order_id: Mapped[int] = mapped_column(BigId)
     touchpoint: Mapped[str] = mapped_column(String(16))
     carrier: Mapped[str | None] = mapped_column(String(255))
     products: Mapped[list] = mapped_column(JSON, default=list)
