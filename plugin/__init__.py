@@ -39,9 +39,10 @@ def create_app(test_config: Mapping | None = None, *, environ: Mapping[str, str]
     headers.init_app(app)
     json_errors.init_app(app)  # 404/405/400 under the JSON APIs answer JSON
 
-    from . import admin, auth, health
+    from . import admin, auth, health, openapi
     from .tracking import pages as tracking_pages
     app.register_blueprint(health.bp)
+    app.register_blueprint(openapi.bp)
     app.register_blueprint(tracking_pages.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(admin.bp)
