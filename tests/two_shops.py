@@ -58,21 +58,27 @@ def _side(letter: str, domain: str, n: int) -> Side:
     side = Side(domain=domain, letter=letter)
     side.only_order_name = f"#{7000 + n}"  # only this shop has an order of this number
     side.only_email = f"{word[0].lower()}.only@example.com"
-    side.markers = (word[0], word[1], word[2], f"{letter}TRACK{n:010d}", side.only_email,
-                    f"help@{word[1].lower()}.example", f"{word[0]} loved it", side.only_order_name,
-                    f"https://track.example/{letter}TRACK{n:010d}")
+    # What no request of the tests names (so an answer echoing the request
+    # cannot be mistaken for a leak): its shopper's first name, city,
+    # product, tracking number and URL, private address, support address,
+    # survey comment, and an order (name and email) nobody asks for.
+    side.markers = (word[0], word[1], word[2], f"{letter}TRACK{n:010d}",
+                    f"https://track.example/{letter}TRACK{n:010d}", f"{word[0].lower()}.private@example.com",
+                    f"help@{word[1].lower()}.example", f"{word[0]} loved it", f"#{8800 + n}",
+                    f"{word[0].lower()}.hidden@example.com")
     return side
 
 
-def build(app) -> tuple[Side, Side]:
-    """Shop A (the tests' SHOP) and shop B (OTHER_SHOP), each with: order #1001
+def build(app, a_domain: str = SHOP) -> tuple[Side, Side]:
+    """Shop A (``a_domain``, the tests' SHOP) and shop B (OTHER_SHOP), each with: order #1001
     by shared@example.com (shipped, a tracking event), an order only it has,
     a failed message, a failed webhook delivery, a return request, a data
     export, a survey answer and its own support address."""
-    a, b = _side("A", SHOP, 1), _side("B", OTHER_SHOP, 2)
+    a, b = _side("A", a_domain, 1), _side("B", OTHER_SHOP, 2)
     now = datetime.now(timezone.utc)
     for n, side in enumerate((a, b), start=1):
-        first, city, product, tracking, only_email, support, comment, _name, url = side.markers
+        first, city, product, tracking, url, private_email, support, comment, hidden_name, hidden_email = side.markers
+        only_email = side.only_email
         with worker_session(app) as session, session.begin():
             shop = shops.install(session, side.domain, shops.static_grant(f"shpat_{side.letter}", "read_orders"))
             shop.shopify_id = 9_100 + n
@@ -83,14 +89,17 @@ def build(app) -> tuple[Side, Side]:
             settings.update(session, shop.id, {"help.support_email": support})
             side.order_shopify_id = 5_550_000_000_000_000 + n
             order = Order(shop_id=shop.id, shopify_id=side.order_shopify_id, name=SHARED_NAME, number=1001,
-                          email=SHARED_EMAIL, customer_first_name=first, shipping_city=city, customer_id=600 + n,
+                          email=SHARED_EMAIL, customer_email=private_email, customer_first_name=first, shipping_city=city, customer_id=600 + n,
                           locale="en", financial_status="paid", fulfillment_status="fulfilled", currency="EUR",
                           shopify_created_at=now - timedelta(days=5), shopify_updated_at=now - timedelta(days=4))
             only = Order(shop_id=shop.id, shopify_id=5_560_000_000_000_000 + n, name=side.only_order_name,
                          number=7000 + n, email=only_email, customer_first_name=first, shipping_city=city,
                          locale="en", shopify_created_at=now - timedelta(days=3),
                          shopify_updated_at=now - timedelta(days=3))
-            session.add_all([order, only])
+            hidden = Order(shop_id=shop.id, shopify_id=5_590_000_000_000_000 + n, name=hidden_name, number=8800 + n,
+                           email=hidden_email, locale="en", shopify_created_at=now - timedelta(days=2),
+                           shopify_updated_at=now - timedelta(days=2))
+            session.add_all([order, only, hidden])
             session.flush()
             side.order_id, side.only_order_id = order.id, only.id
             line = LineItem(shop_id=shop.id, order_id=order.id, shopify_id=5_570_000 + n, title=product,
@@ -108,16 +117,16 @@ def build(app) -> tuple[Side, Side]:
                               message=f"Delivered in {city}", city=city, happened_at=now - timedelta(days=2)),
             ])
             message = Notification(shop_id=shop.id, order_id=order.id, kind="shipped", channel="email",
-                                   recipient=only_email, dedupe_key=f"iso-{n}", status="failed", attempts=6,
+                                   recipient=private_email, dedupe_key=f"iso-{n}", status="failed", attempts=6,
                                    error="550 mailbox unavailable")
             delivery = WebhookDelivery(shop_id=shop.id, webhook_id=f"iso-{n}", topic="orders/create",
-                                       payload=f'{{"id": 1, "email": "{only_email}", "note": "{first}"}}'.encode(),
+                                       payload=f'{{"id": 1, "email": "{hidden_email}", "note": "{first}"}}'.encode(),
                                        status="failed", attempts=1, error=f"KeyError in {first}'s order",
                                        order_shopify_id=side.order_shopify_id)
             returned = ReturnRequest(shop_id=shop.id, order_id=order.id, key=f"iso-{n}", fingerprint="f" * 64,
                                      note=f"{first} wants her money back", requested_at=now - timedelta(days=1))
             export = DataExport(shop_id=shop.id, request_id=f"req-{n}", customer_id=600 + n,
-                                content={"email": only_email, "orders": [{"name": SHARED_NAME, "city": city}]})
+                                content={"email": private_email, "orders": [{"name": hidden_name, "city": city}]})
             session.add_all([message, delivery, returned, export])
             session.flush()
             session.add(ReturnItem(shop_id=shop.id, request_id=returned.id, line_item_shopify_id=line.shopify_id,
