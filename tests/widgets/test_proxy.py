@@ -98,6 +98,13 @@ def test_a_form_post_works_as_well_as_json(app, client, shop):
     assert response.status_code == 200 and response.get_json()["order"]["order_name"] == "#1001"
 
 
+@pytest.mark.parametrize("order", ["²", "#1001²", "١٠٠١", "1001\x00", "#\x00"])
+def test_an_order_of_non_ascii_digits_or_a_nul_is_the_same_404(client, shop, order):
+    """int("²") raises although "²".isdigit(); PostgreSQL refuses NUL (found by schemathesis)."""
+    response = lookup(client, {"order": order, "email": "ana@example.com"})
+    assert response.status_code == 404 and response.json["message"].startswith(NOT_FOUND)
+
+
 def test_every_mismatch_gets_the_same_404(app, client, shop, other_shop):
     add_order(app, shop)
     add_order(app, other_shop, shopify_id=555, name="#2002")
