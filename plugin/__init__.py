@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 from flask import Flask
 
-from . import accesslog, db, dbcheck, headers, json_errors
+from . import accesslog, db, dbcheck, headers, routing
 from .config import load_config
 
 
@@ -37,7 +37,7 @@ def create_app(test_config: Mapping | None = None, *, environ: Mapping[str, str]
     accesslog.init_app(app)
     dbcheck.init_app(app)  # an unreachable or unmigrated database: 503, Retry-After and one log line
     headers.init_app(app)
-    json_errors.init_app(app)  # 404/405/400 under the JSON APIs answer JSON
+    routing.init_app(app)  # ids in URLs bounded; 404/405 under the JSON APIs answer JSON
 
     from . import admin, auth, health, openapi
     from .tracking import pages as tracking_pages
