@@ -208,6 +208,13 @@ def test_order_data_cannot_become_liquid_or_markup(app, client, shop):
     assert "&#123;&#123; shop.metafields &#125;&#125;&lt;img src=x" in text
 
 
+@pytest.mark.parametrize("customer", ["²", "9999999999999999999", "1" * 5000])
+def test_a_customer_id_that_is_no_id_lists_nothing(client, shop, customer):
+    """"²" and ids past BIGINT were a 500; the query is signed, but still checked."""
+    page = client.get("/proxy/?" + proxy_query(customer=customer))
+    assert page.status_code == 200 and "You have no orders with this store yet." in page.get_data(as_text=True)
+
+
 def test_a_logged_in_customer_sees_their_orders_without_a_lookup(app, client, shop, other_shop):
     add_order(app, shop)
     add_order(app, shop, shopify_id=777, name="#1002")
