@@ -35,7 +35,7 @@ from plugin.signatures import proxy_signature
 
 from .conftest import API_KEY, SECRET, _empty_all_tables, db, environ, fresh_database, sign, signed_query
 from .fake_shopify import make_session_token
-from .two_shops import SHARED_EMAIL, SHARED_NAME, Side, build, leaked
+from .two_shops import SHARED_NAME, Side, build, leaked
 
 WRONG_SECRET = "shpss_wrong00000000000000000000000000000"
 
@@ -57,7 +57,9 @@ class Ctx:
         return self.fill(template).replace("#", "%23")
 
     def fill(self, value):
-        """``value`` with {a.…}, {b.…} and the tokens below filled in (JSON alike)."""
+        """``value`` with {a.…} and {b.…} (the shops' Side fields), {b_token} (B's
+        own order token) and {crossed_token} (a genuine token naming shop A and
+        B's order) filled in, in strings, lists and dicts alike."""
         if isinstance(value, str):
             return value.format(a=self.a, b=self.b, b_token=self.b.order_token(),
                                 crossed_token=self.a.order_token(order_id=self.b.order_id))

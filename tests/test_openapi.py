@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 from urllib.parse import quote
@@ -32,7 +33,7 @@ from plugin.signatures import proxy_signature
 from widgets.limits import limiter
 
 from .conftest import SECRET, environ
-from .two_shops import SHARED_EMAIL, build
+from .two_shops import SHARED_EMAIL, Side, build
 
 SPEC_PATH = Path(plugin.__file__).parent / "openapi.yaml"
 SPEC = yaml.safe_load(SPEC_PATH.read_text())
@@ -41,8 +42,12 @@ JSON_PREFIXES = ("/api/admin/", "/proxy/api/", "/widgets/api/")
 ALSO_DESCRIBED = ("/healthz",)
 METHODS = ("get", "put", "post", "patch", "delete")
 # Generated examples per operation and database: with 22 operations on two
-# databases, about 400 requests in all, in well under two minutes.
-EXAMPLES = 8
+# databases, about 400 requests in all, in well under two minutes. The longer
+# run, `AFTERCARE_FUZZ_EXAMPLES=60 pytest tests/test_openapi.py -k generated`,
+# takes a random seed and adds the coverage phase (every boundary of every
+# parameter): about 2,000 requests per database.
+LONG_RUN = int(os.environ.get("AFTERCARE_FUZZ_EXAMPLES") or 0)
+EXAMPLES = LONG_RUN or 8
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_headers_conformance,
           response_schema_conformance]
 
@@ -118,12 +123,10 @@ def test_the_description_is_served_as_kept(client):
 
 # --- schemathesis against the live app -----------------------------------------------
 
-# The description's examples, then generated requests, valid and invalid.
-# The coverage phase (every boundary of every parameter, ~30 requests an
-# operation) is left to a manual run: `schemathesis run` against `aftercare
-# demo`'s /openapi.yaml.
+# The description's examples, then generated requests, valid and invalid
+# (and in the longer run the coverage phase, ~60 requests an operation).
 schema = schemathesis.openapi.from_dict(SPEC, config=SchemathesisConfig.from_dict(
-    {"phases": {"coverage": {"enabled": False}}}))
+    {"phases": {"coverage": {"enabled": bool(LONG_RUN)}}}))
 
 
 class Credentials:
@@ -131,9 +134,9 @@ class Credentials:
     for the admin API, Shopify's signature for the app proxy, the shop's
     name for the widget."""
 
-    def __init__(self, shop_domain: str):
-        self.shop = shop_domain
-        self.bearer = tokens.mint(shop_domain)
+    def __init__(self, side: Side):
+        self.side, self.shop = side, side.domain
+        self.bearer = tokens.mint(side.domain)
 
     def sign(self, path: str, headers: dict | None, query: dict | None) -> tuple[dict, dict]:
         headers, query = dict(headers or {}), dict(query or {})
@@ -165,15 +168,13 @@ def world(app, smtp):
     a, _b = build(app)
     app.config["LOOKUP_SECONDS"] = 0.0
     limiter.enabled = False
-    credentials = Credentials(a.domain)
-    credentials.side = a
-    yield credentials
+    yield Credentials(a)
     limiter.enabled = True
     app.config.pop("LOOKUP_SECONDS", None)
 
 
 @schema.parametrize()
-@hypothesis_settings(max_examples=EXAMPLES, deadline=None, derandomize=True,
+@hypothesis_settings(max_examples=EXAMPLES, deadline=None, derandomize=not LONG_RUN,
                      suppress_health_check=list(HealthCheck))
 def test_generated_requests_are_answered_as_described(case, world, live_server):
     world.apply(case)
