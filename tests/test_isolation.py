@@ -113,28 +113,39 @@ def _bearer(token: str) -> dict:
     return {"Authorization": f"Bearer {token}"}
 
 
-def admin_api(method: str, path: str, json=None, refused: tuple[int, ...] = (404,)) -> Case:
+def shows_own(ctx: Ctx, response, what: str) -> None:
+    """The answer shows some of A's own data: B's absence from it means something."""
+    assert leaked(response.get_data(as_text=True), ctx.a), f"{what}: none of shop A's own data in the answer"
+
+
+def admin_api(method: str, path: str, json=None, refused: tuple[int, ...] = (404,), own: bool = False) -> Case:
     """/api/admin/…: A's session token with B's ids → ``refused`` (200 for a
-    list: A's rows only); a token for B not signed with the app's secret → 401."""
+    list: A's rows only, some of them when ``own``); a token for B not signed
+    with the app's secret → 401."""
     def run(ctx):
         what = f"{method} {path}"
         response = ctx.client.open(ctx.path(path), method=method, json=ctx.fill(json),
                                    headers=_bearer(tokens.mint(ctx.a.domain)))
         no_leak(ctx, response, refused, what + " with A's token and B's ids")
+        if own:
+            shows_own(ctx, response, what)
         forged = make_session_token(API_KEY, WRONG_SECRET, ctx.b.domain)
         response = ctx.client.open(ctx.path(path), method=method, json=ctx.fill(json), headers=_bearer(forged))
         no_leak(ctx, response, (401,), what + " with a forged token for B")
     return Case(run)
 
 
-def admin_page(path: str, refused: tuple[int, ...] = (200,)) -> Case:
+def admin_page(path: str, refused: tuple[int, ...] = (200,), own: bool = False) -> Case:
     """/app/…: A's signed link with B's ids in the query → ``refused`` (A's
-    page, without B's data); A's link presented for shop B → 401."""
+    page, without B's data, with some of A's when ``own``); A's link
+    presented for shop B → 401."""
     def run(ctx):
         page, _, extra = ctx.path(path).partition("?")
         link = urlsplit(admin_url(ctx.a.domain, page))
         response = ctx.client.get(f"{link.path}?{link.query}" + (f"&{extra}" if extra else ""))
         no_leak(ctx, response, refused, f"GET {path} with A's link")
+        if own:
+            shows_own(ctx, response, f"GET {path}")
         swapped = link.query.replace(f"shop={ctx.a.domain}", f"shop={ctx.b.domain}")
         no_leak(ctx, ctx.client.get(f"{link.path}?{swapped}"), (401,), f"GET {path} with A's link for shop B")
     return Case(run)
@@ -281,16 +292,16 @@ ROUTES: dict[str, Case] = {
     "GET /app": launch("/app"),
     "GET /app/home": admin_page("/app/home"),
     "GET /app/settings/<section>": admin_page("/app/settings/notifications"),
-    "GET /app/outbox": admin_page("/app/outbox"),
+    "GET /app/outbox": admin_page("/app/outbox", own=True),
     "GET /app/orders": admin_page("/app/orders?q={b.only_order_name}"),
-    "GET /app/health": admin_page("/app/health"),
-    "GET /app/returns": admin_page("/app/returns"),
+    "GET /app/health": admin_page("/app/health", own=True),
+    "GET /app/returns": admin_page("/app/returns", own=True),
     "GET /app/templates": admin_page("/app/templates?kind=shipped"),
     # admin API: B's ids with A's token
-    "GET /api/admin/settings": admin_api("GET", "/api/admin/settings", refused=(200,)),
+    "GET /api/admin/settings": admin_api("GET", "/api/admin/settings", refused=(200,), own=True),
     "PUT /api/admin/settings": admin_api("PUT", "/api/admin/settings", json={"mail.from": "A <a@a.example>"},
-                                         refused=(200,)),
-    "GET /api/admin/notifications": admin_api("GET", "/api/admin/notifications", refused=(200,)),
+                                         refused=(200,), own=True),
+    "GET /api/admin/notifications": admin_api("GET", "/api/admin/notifications", refused=(200,), own=True),
     "POST /api/admin/notifications/<int:notification_id>/retry":
         admin_api("POST", "/api/admin/notifications/{b.notification_id}/retry"),
     "POST /api/admin/notifications/preview":
@@ -299,15 +310,16 @@ ROUTES: dict[str, Case] = {
         admin_api("POST", "/api/admin/notifications/test", json={"kind": "shipped", "to": "x"}, refused=(422,)),
     "POST /api/admin/session-token": admin_api("POST", "/api/admin/session-token", refused=(200,)),
     "GET /api/admin/orders/<path:name>": admin_api("GET", "/api/admin/orders/{b.only_order_name}"),
-    "GET /api/admin/health": admin_api("GET", "/api/admin/health", refused=(200,)),
+    "GET /api/admin/health": admin_api("GET", "/api/admin/health", refused=(200,), own=True),
     "POST /api/admin/webhooks/<delivery_id>/replay": admin_api("POST", "/api/admin/webhooks/{b.delivery_id}/replay"),
     "GET /api/admin/data-exports": admin_api("GET", "/api/admin/data-exports", refused=(200,)),
     "GET /api/admin/data-exports/<int:export_id>": admin_api("GET", "/api/admin/data-exports/{b.export_id}"),
-    "GET /api/admin/returns": admin_api("GET", "/api/admin/returns", refused=(200,)),
+    "GET /api/admin/returns": admin_api("GET", "/api/admin/returns", refused=(200,), own=True),
     "POST /api/admin/returns/<int:request_id>/<action>":
         admin_api("POST", "/api/admin/returns/{b.return_id}/decline", json={"reason": "OTHER"}),
-    "GET /api/admin/metrics": admin_api("GET", "/api/admin/metrics?by=carrier", refused=(200,)),
-    "GET /api/admin/surveys/responses.csv": admin_api("GET", "/api/admin/surveys/responses.csv", refused=(200,)),
+    "GET /api/admin/metrics": admin_api("GET", "/api/admin/metrics?by=carrier", refused=(200,), own=True),
+    "GET /api/admin/surveys/responses.csv": admin_api("GET", "/api/admin/surveys/responses.csv", refused=(200,),
+                                                      own=True),
     # storefront through the app proxy
     "GET /proxy/": proxy("GET", "/proxy/", query={"order": "{b_token}", "logged_in_customer_id": "602"}),
     "POST /proxy/": proxy("POST", "/proxy/", form={"order": "{b.only_order_name}", "email": "{b.only_email}"}),
@@ -413,7 +425,8 @@ def _suggestion(route: str) -> str:
     if "<token>" in rule and not rule.startswith(("/proxy/", "/widgets/")):
         return f'signed_link("{method}", "{rule.replace("<token>", "{token}")}", "<its links.PURPOSES purpose>")'
     # B's object for each URL variable (add it to Side in tests/two_shops.py if missing).
-    path = re.sub(r"<(?:[^:>]+:)?(\w+)>", lambda m: "{b_token}" if m.group(1) == "token" else "{b.%s}" % m.group(1), rule)
+    path = re.sub(r"<(?:[^:>]+:)?(\w+)>",
+                  lambda m: "{b_token}" if m.group(1) == "token" else "{b.%s}" % m.group(1), rule)
     if rule.startswith("/api/admin/"):
         return f'admin_api("{method}", "{path}")'
     if rule.startswith("/app"):

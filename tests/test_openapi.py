@@ -192,7 +192,8 @@ REAL = {
     ("GET", "/api/admin/settings"): {},
     ("PUT", "/api/admin/settings"): {"json": {"notifications.quiet_hours": "21:00-08:00"}},
     ("GET", "/api/admin/notifications"): {"query": {"per_page": 1}},
-    ("POST", "/api/admin/notifications/{notification_id}/retry"): {"path": lambda a: {"notification_id": a.notification_id}},
+    ("POST", "/api/admin/notifications/{notification_id}/retry"): {
+        "path": lambda a: {"notification_id": a.notification_id}},
     ("POST", "/api/admin/notifications/preview"): {"json": {"kind": "shipped", "locale": "fr", "order": "#1001"}},
     ("POST", "/api/admin/notifications/test"): {"json": {"kind": "delivered", "to": "owner@example.com"}},
     ("POST", "/api/admin/session-token"): {},

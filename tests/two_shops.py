@@ -89,7 +89,8 @@ def build(app, a_domain: str = SHOP) -> tuple[Side, Side]:
             settings.update(session, shop.id, {"help.support_email": support})
             side.order_shopify_id = 5_550_000_000_000_000 + n
             order = Order(shop_id=shop.id, shopify_id=side.order_shopify_id, name=SHARED_NAME, number=1001,
-                          email=SHARED_EMAIL, customer_email=private_email, customer_first_name=first, shipping_city=city, customer_id=600 + n,
+                          email=SHARED_EMAIL, customer_email=private_email, customer_first_name=first,
+                          shipping_city=city, customer_id=600 + n,
                           locale="en", financial_status="paid", fulfillment_status="fulfilled", currency="EUR",
                           shopify_created_at=now - timedelta(days=5), shopify_updated_at=now - timedelta(days=4))
             only = Order(shop_id=shop.id, shopify_id=5_560_000_000_000_000 + n, name=side.only_order_name,
