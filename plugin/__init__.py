@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 from flask import Flask
 
-from . import accesslog, db, dbcheck, headers
+from . import accesslog, db, dbcheck, headers, routing
 from .config import load_config
 
 
@@ -37,10 +37,12 @@ def create_app(test_config: Mapping | None = None, *, environ: Mapping[str, str]
     accesslog.init_app(app)
     dbcheck.init_app(app)  # an unreachable or unmigrated database: 503, Retry-After and one log line
     headers.init_app(app)
+    routing.init_app(app)  # ids in URLs bounded; 404/405 under the JSON APIs answer JSON
 
-    from . import admin, auth, health
+    from . import admin, auth, health, openapi
     from .tracking import pages as tracking_pages
     app.register_blueprint(health.bp)
+    app.register_blueprint(openapi.bp)
     app.register_blueprint(tracking_pages.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(admin.bp)

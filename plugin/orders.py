@@ -271,6 +271,8 @@ def sms_phone(order: Order) -> str | None:
 def find_order(session: Session, shop_id: int, name: str) -> Order | None:
     """An order by its name as a customer writes it: "#1001", "1001", "# 1001" or "SH1001"."""
     name = name.strip()
+    if "\x00" in name:  # no order's name holds one, and PostgreSQL refuses it in a parameter
+        return None
     bare = name.lstrip("#").strip()
     candidates = [Order.name == name, Order.name == f"#{bare}"]
     # ASCII digits only: str.isdigit() accepts "²", which int() refuses.

@@ -14,7 +14,7 @@ def _gid_id(f: Fields, key: str) -> int | None:
     value = f.data.get(key)
     if isinstance(value, str) and value.startswith("gid://"):
         value = value.rsplit("/", 1)[1]
-        if not value.isdigit():
+        if not (value.isascii() and value.isdigit() and len(value) < 19):
             raise PayloadError(f"{f._where(key)}: expected a Shopify id")
         return int(value)
     return f.id(key, required=False)

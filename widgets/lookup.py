@@ -69,7 +69,8 @@ def candidates(session: Session, shop_id: int, ref: str) -> list[Order]:
     """This shop's orders named ``ref`` (name with or without "#", or number)."""
     names = {ref, f"#{ref}"}
     conditions = [func.upper(func.replace(Order.name, " ", "")).in_(names)]
-    if ref.isdigit() and len(ref) < 19:
+    # Decimal digits of any script, which int() reads; not "²", which isdigit() accepts and int() refuses.
+    if ref.isdecimal() and len(ref) < 19:
         conditions.append(Order.number == int(ref))
     return list(session.scalars(
         select(Order).where(Order.shop_id == shop_id, Order.name.is_not(None), or_(*conditions))

@@ -15,6 +15,7 @@ from ..db import get_session
 from ..models import Notification, NotificationStatus
 from . import health as health_report
 from . import i18n, notification_log, timeline, tokens
+from .pages import positive_arg
 
 
 def get_settings():
@@ -39,16 +40,9 @@ def put_settings():
     return jsonify(values)
 
 
-def _positive(name: str, default: int) -> int | None:
-    raw = request.args.get(name)
-    if raw is None:
-        return default
-    return int(raw) if raw.isdigit() and int(raw) > 0 else None
-
-
 def notifications():
     """The outbox, newest first: `?page=1&per_page=50` (at most 200)."""
-    number, per_page = _positive("page", 1), _positive("per_page", notification_log.PER_PAGE)
+    number, per_page = positive_arg("page", 1), positive_arg("per_page", notification_log.PER_PAGE)
     if number is None or per_page is None:
         return jsonify({"error": "page and per_page must be whole numbers from 1"}), 400
     return jsonify(notification_log.page(get_session(), g.shop.id, number, per_page))

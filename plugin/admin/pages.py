@@ -120,12 +120,21 @@ def _when(locale: str, zone: ZoneInfo):
     return show
 
 
+def positive_arg(name: str, default: int) -> int | None:
+    """The query's ``name`` as a whole number from 1 (``default`` when absent),
+    or None when it is not one: ASCII digits only ("²" is a digit int()
+    refuses) and below 10**9, so no page number overflows the query's OFFSET."""
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    return int(raw) if raw.isascii() and raw.isdigit() and 0 < len(raw) < 10 and int(raw) > 0 else None
+
+
 def outbox():
     shop, started, refusal = opened_shop()
     if refusal:
         return refusal
-    number = request.args.get("page", "1")
-    number = int(number) if number.isdigit() else 1
+    number = positive_arg("page", 1) or 1
     rows = notification_log.page(get_session(), shop.id, number)
     locale = i18n.locale_of(request.args.get("locale"))
     zone = ZoneInfo(shop.iana_timezone or "UTC")

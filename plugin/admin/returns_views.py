@@ -39,13 +39,6 @@ ITEM_REASON_LABELS = {
 LABELS = (STATUS_LABELS, ACTION_LABELS, DONE_LABELS, DECLINE_LABELS, SYNC_LABELS, ITEM_REASON_LABELS)
 
 
-def _positive(name: str, default: int) -> int | None:
-    raw = request.args.get(name)
-    if raw is None:
-        return default
-    return int(raw) if raw.isascii() and raw.isdigit() and 0 < int(raw) < 10**9 else None
-
-
 def _status() -> tuple[str | None, bool]:
     """The status filter asked for (None: every status), and whether it is one."""
     status = request.args.get("status") or None
@@ -61,7 +54,7 @@ def returns_page():
     status, known = _status()
     if not known:
         status = None
-    number = _positive("page", 1) or 1
+    number = pages.positive_arg("page", 1) or 1
     rows = returns_queue.page(get_session(), shop.id, status, number)
     locale = i18n.locale_of(request.args.get("locale"))
 
@@ -86,7 +79,7 @@ def list_returns():
     if not known:
         return jsonify({"error": "status must be one of " + ", ".join(returns_queue.STATUSES),
                         "field": "status"}), 400
-    number, per_page = _positive("page", 1), _positive("per_page", returns_queue.PER_PAGE)
+    number, per_page = pages.positive_arg("page", 1), pages.positive_arg("per_page", returns_queue.PER_PAGE)
     if number is None or per_page is None:
         return jsonify({"error": "page and per_page must be whole numbers from 1"}), 400
     return jsonify(returns_queue.page(get_session(), g.shop.id, status, number, per_page))

@@ -45,17 +45,18 @@ class ReturnRefused(ValueError):
 def _line_item_id(field: str, value: Any) -> int:
     if isinstance(value, bool):
         raise ReturnRefused(field, "must be a line item id")
-    if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) < 20:
+    # ASCII digits: "²".isdigit() is true, but int() refuses it.
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit() and len(value.strip()) < 20:
         value = int(value.strip())
     elif isinstance(value, str) and value.startswith("gid://shopify/LineItem/"):
         return _line_item_id(field, value.rsplit("/", 1)[1])
-    if not isinstance(value, int) or value <= 0:
+    if not isinstance(value, int) or not 0 < value < 2**63:  # Shopify's ids fit in BIGINT
         raise ReturnRefused(field, "must be a line item id")
     return value
 
 
 def _quantity(field: str, value: Any) -> int:
-    if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) < 7:
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit() and len(value.strip()) < 7:
         value = int(value.strip())
     if isinstance(value, bool) or not isinstance(value, int):
         raise ReturnRefused(field, "must be a whole number")

@@ -51,6 +51,16 @@ def test_an_order_name_of_non_ascii_digits_is_404_not_500(client, order, name):
     assert "no order" in response.json["error"]
 
 
+@pytest.mark.parametrize("name", ["%00", "1001%00", "%231001%00x"])
+def test_an_order_name_with_a_nul_is_404_not_500(client, order, name):
+    """PostgreSQL refuses NUL in a text parameter (found by schemathesis)."""
+    response = get(client, f"/api/admin/orders/{name}", token())
+    assert response.status_code == 404 and "no order" in response.json["error"]
+    preview = client.post("/api/admin/notifications/preview", headers={"Authorization": f"Bearer {token()}"},
+                          json={"kind": "shipped", "order": "#1001\x00"})
+    assert preview.status_code == 404 and preview.json["field"] == "order"
+
+
 def test_token_signed_with_the_previous_secret_is_accepted(client, order):
     assert get(client, "/api/admin/orders/1001", token(secret=PREVIOUS_SECRET)).status_code == 200
 

@@ -166,9 +166,19 @@ def test_the_outbox_lists_the_shops_messages_newest_first_by_page(client, shop, 
     assert "not-yours" not in first.get_data(as_text=True) + second.get_data(as_text=True)
 
 
-@pytest.mark.parametrize("query", ["page=0", "page=-1", "page=x", "per_page=0", "per_page=1.5"])
+@pytest.mark.parametrize("query", ["page=0", "page=-1", "page=x", "per_page=0", "per_page=1.5",
+                                   "page=%C2%B2", "page=99999999999999999999", "per_page=1%C2%B2"])
 def test_bad_paging_is_400(client, shop, query):
     assert call(client, "GET", f"/api/admin/notifications?{query}", token()).status_code == 400
+
+
+def test_a_bad_page_of_the_outbox_page_shows_the_first(client, shop):
+    """"²" and a page past BIGINT were a 500 (int() refused the one, the OFFSET overflowed with the other)."""
+    from .test_admin_pages import link_path
+    add_notifications(shop, 1)
+    for page in ("%C2%B2", "99999999999999999999"):
+        response = client.get(link_path(page="/app/outbox") + f"&page={page}")
+        assert response.status_code == 200 and "ada@example.com" in response.get_data(as_text=True)
 
 
 def test_per_page_is_capped(client, shop):

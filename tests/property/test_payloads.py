@@ -8,6 +8,7 @@ import json
 from datetime import datetime, timezone
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, example, given, settings, strategies as st
 
 from webhooks import payloads
@@ -130,3 +131,12 @@ def test_any_time_in_any_time_field_parses_or_raises_payload_error(name, value, 
 def test_triggered_at_headers_give_a_utc_time_or_none(value):
     parsed = payloads.timestamp(value)
     assert parsed is None or parsed.tzinfo == timezone.utc
+
+
+@pytest.mark.parametrize("gid", ["gid://shopify/Return/²", "gid://shopify/Return/" + "9" * 19, "gid://shopify/Return/"])
+def test_a_return_gid_that_is_no_id_is_a_payload_error(gid):
+    """"²".isdigit() is true but int() refuses it: that escaped as a ValueError."""
+    from webhooks import return_payloads
+
+    with pytest.raises(payloads.PayloadError, match="Shopify id"):
+        return_payloads.shopify_return({"admin_graphql_api_id": gid}, "OPEN")
