@@ -45,8 +45,9 @@ def create_app(test_config: Mapping | None = None, *, environ: Mapping[str, str]
     app.register_blueprint(auth.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(admin.api)
-    from .surveys import api as surveys_api
+    from .surveys import api as surveys_api, pages as survey_pages
     app.register_blueprint(surveys_api.bp)
+    app.register_blueprint(survey_pages.bp)
 
     import webhooks
     webhooks.init_app(app)
@@ -57,6 +58,8 @@ def create_app(test_config: Mapping | None = None, *, environ: Mapping[str, str]
     from . import notifications, outbox
     app.extensions["aftercare.worker_jobs"].append(outbox.process_due)
     app.extensions["aftercare.worker_jobs"].append(notifications.delay_job())
+    from .surveys import sending as survey_sending
+    app.extensions["aftercare.worker_jobs"].append(survey_sending.job())
 
     from . import returns
     app.extensions["aftercare.worker_jobs"].append(returns.process_due)
