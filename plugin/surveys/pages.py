@@ -111,7 +111,9 @@ def _open(token: str):
     try:
         check_open(shop, invitation)
         kind = parse_kind(invitation, fields["question"])
-        score = None if fields["score"] is None else parse_score(kind, fields["score"])
+        score = fields["score"]
+        if score is not None:  # the token holds a number, never text: "4" is no score of ours
+            score = parse_score(kind, score if isinstance(score, int) else None)
     except AnswerRefused as exc:
         raise _Refused(410 if exc.reason in ("expired", "erased") else 404,
                        {"expired": "expired", "erased": "gone"}.get(exc.reason, "invalid"), locale, branding) from None
@@ -147,7 +149,7 @@ def answer(token: str):
         shop, invitation, order, kind, score, locale, branding = _open(token)
     except _Refused as refused:
         return _refuse(refused.status, refused.reason, refused.locale, **refused.branding)
-    if request.method == "GET":
+    if request.method != "POST":  # GET, and HEAD (a link scanner's): never an answer
         if score is None:
             return _form(shop, invitation, order, locale, branding)
         chosen = question(kind, invitation.touchpoint, locale, branding["shop_name"])
