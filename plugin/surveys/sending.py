@@ -228,12 +228,12 @@ def scan(app: Flask, now: datetime) -> int:
     return queued
 
 
-def job(clock: Callable[[], datetime] = utcnow) -> Callable[[Flask], int]:
-    """The worker job: a scan, at most every SCAN_EVERY per worker process."""
+def job(clock: Callable[[], datetime] = utcnow, every: timedelta = SCAN_EVERY) -> Callable[[Flask], int]:
+    """The worker job: a scan, at most ``every`` per worker process."""
     def process_due(app: Flask) -> int:
         now = clock()
         last = app.extensions.get(_LAST_SCAN)
-        if last is not None and now - last < SCAN_EVERY:
+        if last is not None and now - last < every:
             return 0
         app.extensions[_LAST_SCAN] = now
         return scan(app, now)
