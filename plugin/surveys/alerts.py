@@ -53,7 +53,7 @@ def queue(session: Session, shop: Shop, invitation: SurveyInvitation, low: list[
     if not address:
         return 0
     keys = [f"{KIND}:{invitation.id}:{kind}" for kind in low]
-    if commented and not low:
+    if commented:
         sent = session.scalar(select(Notification.id).where(
             Notification.shop_id == shop.id, Notification.kind == KIND,
             Notification.dedupe_key.like(f"{KIND}:{invitation.id}:%"),

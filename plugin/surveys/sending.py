@@ -51,6 +51,7 @@ from .kinds import SurveyKind, Touchpoint
 from .models import InvitationStatus, SurveyInvitation
 
 SCAN_EVERY = timedelta(minutes=1)
+MIN_DELAY = timedelta(hours=1)  # the least survey.delay_hours allows
 FALLBACK = timedelta(days=10)
 RECENT = timedelta(days=30)
 # A parcel in one of these (not delivered) holds the order's survey.
@@ -182,10 +183,13 @@ def decide_return(session: Session, shop: Shop, request: ReturnRequest, config: 
 def _delivery_candidates(session: Session, now: datetime) -> list[tuple[int, int]]:
     """(order id, shop id) of recent shipped orders without a delivery survey.
     Like the delay scan, this one query spans shops; the rest is per shop."""
-    since = now - RECENT - FALLBACK
+    shipped = func.coalesce(Fulfillment.shopify_created_at, Fulfillment.created_at)
+    # Only orders with a parcel delivered at least the shortest delay ago, or
+    # shipped FALLBACK ago: parcels on their way are not read every minute.
     recent_parcel = exists().where(
         Fulfillment.shop_id == Order.shop_id, Fulfillment.order_id == Order.id,
-        func.coalesce(Fulfillment.delivered_at, Fulfillment.shopify_created_at, Fulfillment.created_at) >= since)
+        or_(Fulfillment.delivered_at.between(now - RECENT - FALLBACK, now - MIN_DELAY),
+            and_(Fulfillment.delivered_at.is_(None), shipped.between(now - RECENT - FALLBACK, now - FALLBACK))))
     surveyed = exists().where(
         SurveyInvitation.shop_id == Order.shop_id, SurveyInvitation.order_id == Order.id,
         SurveyInvitation.touchpoint == Touchpoint.DELIVERY.value)

@@ -258,3 +258,21 @@ def test_an_answer_changed_to_a_good_one_before_the_alert_goes_skips_it(app, cli
     assert smtp.messages == []
     [row] = _alert_rows(shop)
     assert (row.status, row.error) == ("skipped", "the answer was changed to a good one")
+
+
+def test_a_comment_sent_after_the_alert_went_follows_it_once(app, client, shop, invitation, smtp):
+    session = db()
+    settings.update(session, shop, {"alerts.low_score_email": "care@maison-ana.example"})
+    session.commit()
+    url = path(shop, invitation, score=1)
+    client.post(url, data={"step": "score", "csat": "1"})
+    _due_now(app)
+    outbox.process_due(app)
+    assert "No comment (yet)." in smtp.messages[0].get_body(("plain",)).get_content()
+    client.post(url, data={"step": "details", "csat": "1", "comment": "Nobody answered my emails"})
+    client.post(url, data={"step": "details", "csat": "1", "comment": "Nobody answered my emails!"})
+    assert len(_alert_rows(shop)) == 2
+    _due_now(app)
+    outbox.process_due(app)
+    assert len(smtp.messages) == 2
+    assert "> Nobody answered my emails!" in smtp.messages[1].get_body(("plain",)).get_content()
