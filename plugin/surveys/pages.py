@@ -178,8 +178,9 @@ def _submit(shop, invitation, order, kind, locale, branding):
                    else i18n.gettext(locale, OFF_SCALE))
         return _form(shop, invitation, order, locale, branding, status=422, error=message, comment=raw_comment)
     stored, _ = _answers(shop, invitation)
-    holder = kind if kind in scores or kind.value in stored else next(iter(scores), None)
-    if not scores or (comment and holder is None):
+    answered = [k for k in map(SurveyKind, invitation.kinds) if k in scores or k.value in stored]
+    holder = kind if kind in answered else next(iter(answered), None)
+    if (not scores and comment is None) or (comment is not None and holder is None):
         return _form(shop, invitation, order, locale, branding, status=422, comment=raw_comment,
                      error=i18n.gettext(locale, NO_SCORE))
     if comment is not None and holder not in scores:

@@ -276,3 +276,26 @@ def test_a_comment_sent_after_the_alert_went_follows_it_once(app, client, shop, 
     outbox.process_due(app)
     assert len(smtp.messages) == 2
     assert "> Nobody answered my emails!" in smtp.messages[1].get_body(("plain",)).get_content()
+
+
+def test_the_link_without_a_score_shows_every_question_to_answer(client, shop, invitation):
+    """The SMS carries this one: nothing chosen, nothing posted by itself."""
+    url = path(shop, invitation, score=None)
+    page = client.get(url)
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "<script" not in html and " checked" not in html
+    assert 'name="csat"' in html and 'name="ces"' in html
+    assert answers(shop) == []
+    client.post(url, data={"step": "details", "ces": "7"})
+    assert answers(shop) == [("ces", 7, None)]
+    page = client.post(url, data={"step": "details", "comment": "no score"})
+    assert page.status_code == 200  # the comment joins the answer already given
+    assert answers(shop) == [("ces", 7, "no score")]
+
+
+def test_a_comment_without_any_score_is_refused_and_kept_in_the_form(client, shop, invitation):
+    page = client.post(path(shop, invitation, score=None), data={"step": "details", "comment": "<i>hello</i>"})
+    html = page.get_data(as_text=True)
+    assert page.status_code == 422 and "Please choose a score first." in html
+    assert "&lt;i&gt;hello&lt;/i&gt;</textarea>" in html
+    assert answers(shop) == []
