@@ -252,3 +252,13 @@ def test_the_worker_job_scans_at_most_once_a_minute(app, shop):
     assert job(app) == 1
     app.extensions.pop("aftercare.surveys.last_scan", None)
     assert db().scalar(select(func.count()).select_from(SurveyInvitation)) == 1
+
+
+def test_a_partly_fulfilled_order_waits_for_the_rest(app, shop):
+    order_id, _ = add_order(app, shop, status="delivered")
+    with worker_session(app) as session, session.begin():
+        session.get(Order, order_id).fulfillment_status = "partial"
+    assert scan(app, DUE + timedelta(days=3)) == 0 and invitations(shop) == []
+    with worker_session(app) as session, session.begin():
+        session.get(Order, order_id).fulfillment_status = "fulfilled"
+    assert scan(app, DUE + timedelta(days=3)) == 1
