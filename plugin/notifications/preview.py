@@ -129,7 +129,10 @@ def preview(session: Session, shop: Shop, kind: str, *, order: Order | None = No
         fulfillment = None  # a return message shows the return, not a parcel
         returned = (_latest_return(session, shop, order) if order.id is not None else None) or \
             sample_return(shop, kind, order)
-    invitation = sample_invitation(shop, order) if kind.is_survey else None
+    invitation = None
+    if kind.is_survey:
+        fulfillment = None  # as sent: the survey asks about the order, not one parcel
+        invitation = sample_invitation(shop, order)
     recipient = order.email or SAMPLE_RECIPIENT
     context = message_context(shop, values, order, fulfillment, recipient=recipient, details=details, locale=chosen,
                               returned=returned, invitation=invitation)
