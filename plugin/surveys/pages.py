@@ -177,7 +177,7 @@ def _submit(shop, invitation, order, kind, locale, branding):
         message = (i18n.gettext(locale, TOO_LONG, max=MAX_COMMENT) if exc.field == "comment"
                    else i18n.gettext(locale, OFF_SCALE))
         return _form(shop, invitation, order, locale, branding, status=422, error=message, comment=raw_comment)
-    stored, _ = _answers(shop, invitation)
+    stored, _comment = _answers(shop, invitation)
     answered = [k for k in map(SurveyKind, invitation.kinds) if k in scores or k.value in stored]
     holder = kind if kind in answered else next(iter(answered), None)
     if (not scores and comment is None) or (comment is not None and holder is None):
