@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from datetime import timedelta
 
 from flask import Flask
 
 from . import accesslog, db, dbcheck, headers, routing
 from .config import load_config
+
+DEMO_SURVEY_SCAN = timedelta(seconds=3)
 
 
 def create_app(test_config: Mapping | None = None, *, environ: Mapping[str, str] | None = None,
@@ -47,8 +50,9 @@ def create_app(test_config: Mapping | None = None, *, environ: Mapping[str, str]
     app.register_blueprint(auth.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(admin.api)
-    from .surveys import api as surveys_api
+    from .surveys import api as surveys_api, pages as survey_pages
     app.register_blueprint(surveys_api.bp)
+    app.register_blueprint(survey_pages.bp)
 
     import webhooks
     webhooks.init_app(app)
@@ -59,6 +63,10 @@ def create_app(test_config: Mapping | None = None, *, environ: Mapping[str, str]
     from . import notifications, outbox
     app.extensions["aftercare.worker_jobs"].append(outbox.process_due)
     app.extensions["aftercare.worker_jobs"].append(notifications.delay_job())
+    from .surveys import sending as survey_sending
+    # The demo's clock runs in minutes: it scans for due surveys every few seconds.
+    every = DEMO_SURVEY_SCAN if app.config.get("DEMO") else survey_sending.SCAN_EVERY
+    app.extensions["aftercare.worker_jobs"].append(survey_sending.job(every=every))
 
     from . import returns
     app.extensions["aftercare.worker_jobs"].append(returns.process_due)

@@ -34,7 +34,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, selectinload
 from werkzeug.serving import make_server
 
-from . import demo_history, demo_messages, migrate, shops, worker
+from . import demo_history, demo_messages, migrate, settings, shops, worker
 from .admin import admin_url
 from .config import ConfigError
 from .db import engine, get_session, worker_session
@@ -43,6 +43,11 @@ from .orders import order_state
 from .demo_scenario import AMARA, DEMO_SHOP, KENTA, LUCAS, MAYA, ZOE, scenario, webhook_headers
 
 DEMO_TOKEN = "shpat_demo_not_a_real_token"
+# The scenario's clock runs three days in a minute: its shop asks for surveys
+# an hour after delivery (the least the setting allows), so Maya's parcel,
+# delivered 18 hours ago on that clock, gets its invitation at the worker's
+# next survey scan; a low answer's alert waits in the outbox like the rest.
+DEMO_SETTINGS = {"survey.delay_hours": 1, "alerts.low_score_email": "care@aftercare-demo.example"}
 DEV_DEFAULTS = {"SHOPIFY_API_KEY": "dev-api-key", "SHOPIFY_API_SECRET": "dev-api-secret"}
 
 
@@ -354,6 +359,7 @@ def main(port: int, step_seconds: float = 1.5) -> None:
                 session.flush()
                 shops.delete_data(session, shop.id)  # a second run starts afresh
                 demo_history.seed(session, shop.id, datetime.now(timezone.utc))  # weeks of figures for the dashboard
+                settings.update(session, shop.id, DEMO_SETTINGS)
         except SQLAlchemyError as exc:
             _fail(f"cannot prepare the database: {getattr(exc, 'orig', None) or exc}")
 

@@ -33,7 +33,8 @@ class BadLink(Exception):
 PURPOSES: dict[str, tuple[timedelta, str | None, tuple[str, ...]]] = {
     "track": (timedelta(days=365), "/t/", ("shop_id", "order_id")),
     "unsubscribe": (timedelta(days=3 * 365), "/u/", ("shop_id", "address", "category")),
-    "survey": (timedelta(days=60), "/s/", ("shop_id", "invitation_id")),
+    # One link per point of a scale (score None: the page without a choice).
+    "survey": (timedelta(days=30), "/s/", ("shop_id", "invitation_id", "question", "score")),
     "order": (timedelta(days=365), "/proxy/api/orders/", ("shop_id", "order_id")),
 }
 

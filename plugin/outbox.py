@@ -43,7 +43,9 @@ from .models import DataExport, Notification, NotificationStatus, Order, Shop, u
 from .notifications import quiet, render, steps, transports
 from .notifications.enqueue import UNQUIET, later_step_known
 from .notifications.kinds import KINDS, Kind
-from .notifications.suppressions import Category, is_suppressed
+from .notifications.suppressions import category_of, is_suppressed
+from .surveys import alerts as survey_alerts
+from .surveys import sending as survey_sending
 
 log = logging.getLogger(__name__)
 
@@ -54,8 +56,9 @@ RETRY_BASE, RETRY_FACTOR, RETRY_MAX, JITTER = timedelta(minutes=1), 4, timedelta
 
 # Messages to the store itself, not to its customers: no customer rules
 # (switches, unsubscribes, quiet hours) apply. Data exports must go out even
-# after uninstall (privacy law); a shopper's contact goes to the store's support.
-OWNER_KINDS = frozenset({"data_export", help.KIND})
+# after uninstall (privacy law); a shopper's contact goes to the store's support,
+# a low survey score to alerts.low_score_email.
+OWNER_KINDS = frozenset({"data_export", help.KIND, survey_alerts.KIND})
 
 Renderer = Callable[[Session, Shop, Notification, dict], EmailMessage]
 
@@ -84,6 +87,7 @@ def render_data_export(session: Session, shop: Shop, notification: Notification,
 RENDERERS: dict[str, Renderer] = {
     "data_export": render_data_export,
     help.KIND: help.render_support_contact,  # the store's support: a shopper's "still need help?"
+    survey_alerts.KIND: survey_alerts.render,  # the store: a customer's low survey score
 }
 
 
@@ -135,6 +139,8 @@ def _claim(app: Flask, usable: tuple[str, ...], limit: int, now: datetime) -> tu
         for row in rows:
             shop = session.get(Shop, row.shop_id)
             if _settle(session, shop, row, configs, now):
+                if row.kind == Kind.SURVEY.value:
+                    survey_sending.finished(session, row)
                 continue
             row.attempts += 1
             row.next_attempt_at = now + LEASE
@@ -152,6 +158,9 @@ def _settle(session: Session, shop: Shop, row: Notification, configs: dict, now:
     """Skip a row that must not go, or hold it through quiet hours; True if
     it is settled for this round. Checked again here, at the last moment,
     because an unsubscribe or a later step may have landed since it was due."""
+    if row.kind == survey_alerts.KIND:
+        reason = survey_alerts.settle_reason(session, shop, row)
+        return _skip(row, reason) if reason is not None else False
     if row.kind in OWNER_KINDS:
         return False
     if not shop.installed:
@@ -164,8 +173,13 @@ def _settle(session: Session, shop: Shop, row: Notification, configs: dict, now:
     config = configs.get(shop.id) or configs.setdefault(shop.id, settings.load(session, shop.id))
     if not config[f"notifications.{row.kind}.{row.channel}"]:
         return _skip(row, "switched off")
-    if not Kind(row.kind).is_return and is_suppressed(session, shop.id, row.recipient, Category.SHIPPING):
-        return _skip(row, "unsubscribed")  # return messages are transactional (return_mail.py)
+    category = category_of(Kind(row.kind))  # None: return messages are transactional (return_mail.py)
+    if category is not None and is_suppressed(session, shop.id, row.recipient, category):
+        return _skip(row, "unsubscribed")
+    if Kind(row.kind).is_survey:
+        reason = survey_sending.settle_reason(session, order, row)
+        if reason is not None:
+            return _skip(row, reason)
     later = later_step_known(session, shop.id, order.id, (row.context or {}).get("fulfillment_id"),
                              row.channel, Kind(row.kind))
     if later is not None:
@@ -245,6 +259,8 @@ def _record(app: Flask, results: dict[int, Result], now: datetime) -> None:
                 row.next_attempt_at = retry_at(row.attempts, now)
                 log.warning("notification %s (%s) not sent, attempt %s: %s",
                             row.id, row.kind, row.attempts, row.error)
+            if row.kind == Kind.SURVEY.value:
+                survey_sending.finished(session, row)  # sent: the answer window opens
 
 
 def retry_at(attempts: int, now: datetime) -> datetime:

@@ -16,14 +16,14 @@ foreign key by rebuilding the table (copy, drop, rename); migrations/env.py
 turns foreign keys off meanwhile so the drop cascades nowhere, and checks them
 after.
 
-Revision ID: 0013_keys_by_shop
+Revision ID: 0013
 Revises: 0012
 Create Date: 2026-12-02
 """
 
 from alembic import op
 
-revision = '0013_keys_by_shop'
+revision = '0013'
 down_revision = '0012'
 branch_labels = None
 depends_on = None

@@ -60,6 +60,7 @@ KIND_LABELS = {
     Kind.RETURN_APPROVED: "Return approved",
     Kind.RETURN_DECLINED: "Return declined",
     Kind.RETURN_REFUNDED: "Return refunded",
+    Kind.SURVEY: "Survey invitation",
 }
 RETURNS_NOTE = ("Sent to every customer who asks for a return, even one who unsubscribed from shipping "
                 "updates: these messages answer their own request.")
@@ -79,7 +80,8 @@ SURVEY_LABELS = {"csat": "CSAT (satisfaction)", "ces": "CES (effort)", "nps": "N
 def _channels(kind: Kind) -> Group:
     return Group(KIND_LABELS[kind], tuple(
         Field(f"notifications.{kind.value}.{channel}", CHANNEL_LABELS[channel], "switch") for channel in CHANNELS
-    ), channels=True, family="Return updates" if kind.is_return else "Shipping updates",
+    ), channels=True,
+        family="Return updates" if kind.is_return else "Surveys" if kind.is_survey else "Shipping updates",
         description=RETURNS_NOTE if kind.is_return else None)
 
 

@@ -4,8 +4,10 @@ A message is a Notification row before it is mail: ``enqueue`` inserts one
 per channel the shop has switched on for the kind, to a recipient who has not
 unsubscribed, with a dedupe key unique per shop (``<kind>:<channel>:<subject>``,
 the subject being the parcel's or order's Shopify id, or ``return-<id>`` for a
-return request). Return kinds are transactional: no unsubscribe stops them
-(return_mail.py). The insert is
+return request, ``delivery-<order id>`` or ``return-<id>`` for a survey).
+Return kinds are transactional: no unsubscribe stops them (return_mail.py);
+survey invitations are stopped by the surveys unsubscribe, the rest by the
+shipping one. The insert is
 ``ON CONFLICT DO NOTHING`` on that key, so a duplicate, replayed or concurrent
 webhook can decide the same message any number of times and it exists once.
 """
@@ -23,7 +25,7 @@ from ..models import Notification, NotificationStatus, Order, Shop
 from . import quiet, transports
 from .kinds import CHANNELS, Kind
 from .steps import RANK
-from .suppressions import Category, is_suppressed
+from .suppressions import category_of, is_suppressed
 
 LIVE = (NotificationStatus.PENDING.value, NotificationStatus.SENT.value)
 # Sent even in quiet hours: the shopper just asked for it and is waiting.
@@ -64,7 +66,8 @@ def enqueue(session: Session, shop: Shop, order: Order, kind: Kind, subject: str
         if not config[f"notifications.{kind.value}.{channel}"]:
             continue
         to = recipient(order, channel)
-        if to is None or (not kind.is_return and is_suppressed(session, shop.id, to, Category.SHIPPING)):
+        category = category_of(kind)
+        if to is None or (category is not None and is_suppressed(session, shop.id, to, category)):
             continue
         if later_step_known(session, shop.id, order.id, context.get("fulfillment_id"), channel, kind):
             continue

@@ -3,7 +3,8 @@
 ``preview`` renders a kind exactly as it would go out, for one of the shop's
 real orders or for a built-in sample order (never stored), in any locale,
 with the shop's saved template or one being edited (``override``). A return
-kind shows the order's latest return request, or a sample one.
+kind shows the order's latest return request, or a sample one; a survey
+invitation a sample survey (its links answer nothing).
 ``send_test`` mails that preview to an address now, with "[Test]" in front of
 the subject; it needs AFTERCARE_SMTP_URL.
 """
@@ -24,6 +25,7 @@ from ..models import Fulfillment, FulfillmentLineItem, LineItem, Order, Shop, Tr
 from ..returns.models import ReturnItem, ReturnRequest, ReturnStatus
 from .kinds import Kind
 from .render import compose, message_context, to_email
+from .survey_mail import sample as sample_invitation
 
 SAMPLE_RECIPIENT = "customer@example.com"
 
@@ -41,6 +43,7 @@ _SAMPLE_STATUS = {
     Kind.RETURN_APPROVED: "delivered",
     Kind.RETURN_DECLINED: "delivered",
     Kind.RETURN_REFUNDED: "delivered",
+    Kind.SURVEY: "delivered",
 }
 
 
@@ -126,9 +129,13 @@ def preview(session: Session, shop: Shop, kind: str, *, order: Order | None = No
         fulfillment = None  # a return message shows the return, not a parcel
         returned = (_latest_return(session, shop, order) if order.id is not None else None) or \
             sample_return(shop, kind, order)
+    invitation = None
+    if kind.is_survey:
+        fulfillment = None  # as sent: the survey asks about the order, not one parcel
+        invitation = sample_invitation(shop, order)
     recipient = order.email or SAMPLE_RECIPIENT
     context = message_context(shop, values, order, fulfillment, recipient=recipient, details=details, locale=chosen,
-                              returned=returned)
+                              returned=returned, invitation=invitation)
     if override is None:
         override = values.get(f"templates.{kind.value}.{chosen}")
     message = compose(kind.value, context, override)

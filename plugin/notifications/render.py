@@ -10,7 +10,9 @@ its error kept in the notification's context (``template_error``).
 
 Every message carries a signed link to the order's tracking page and, for
 email, a signed one-click unsubscribe link (RFC 8058), except the return
-messages, which are transactional (return_mail.py). Only what the message
+messages, which are transactional (return_mail.py); a survey invitation's
+unsubscribes from surveys only, and carries its one-click answer links
+(survey_mail.py). Only what the message
 needs of the customer goes in: first name and city.
 """
 
@@ -30,8 +32,9 @@ from sqlalchemy.orm import Session
 from .. import links, settings
 from ..models import Fulfillment, Notification, Order, Shop
 from ..returns.models import ReturnRequest
+from ..surveys.models import SurveyInvitation
 from ..tracking import view
-from . import i18n, placeholders, return_mail, sandbox
+from . import i18n, placeholders, return_mail, sandbox, survey_mail
 from .kinds import Kind
 from .suppressions import Category
 
@@ -63,17 +66,19 @@ def load_rows(session: Session, shop: Shop, notification: Notification) -> tuple
 
 def message_context(shop: Shop, values: dict, order: Order, fulfillment: Fulfillment | None, *,
                     recipient: str, details: dict | None = None, locale: str | None = None,
-                    returned: ReturnRequest | None = None) -> dict:
+                    returned: ReturnRequest | None = None, invitation: SurveyInvitation | None = None) -> dict:
     """Everything the templates may show, formatted for the customer's locale
     and the shop's zone. ``values`` are the shop's settings (settings.load);
-    ``returned`` the return request a return message is about. Return
-    messages are transactional: they carry no unsubscribe link."""
+    ``returned`` the return request a return message is about, ``invitation``
+    the survey an invitation asks. Return messages are transactional: they
+    carry no unsubscribe link; a survey's unsubscribes from surveys."""
     details = details or {}
     fmt = view.formatter(shop, order, locale)
     parcel = None
     if fulfillment is not None:
         parcel = view.parcel_view(order, fulfillment, fmt, number=int(details.get("parcel") or 1),
                                   count=int(details.get("parcels") or 1))
+    survey = survey_mail.view(shop, invitation, fmt.locale) if invitation is not None else None
     place = None
     if fulfillment is not None and fulfillment.events:
         place = fulfillment.events[-1].city
@@ -91,8 +96,11 @@ def message_context(shop: Shop, values: dict, order: Order, fulfillment: Fulfill
         "reason": details.get("reason"),
         "tracking_url": links.url("track", shop_id=shop.id, order_id=order.id),
         "return_request": return_mail.view(returned, order, fmt) if returned is not None else None,
+        "survey": survey,
+        "survey_url": survey["page_url"] if survey else None,
         "unsubscribe_url": None if returned is not None else links.url(
-            "unsubscribe", shop_id=shop.id, address=recipient, category=Category.SHIPPING.value),
+            "unsubscribe", shop_id=shop.id, address=recipient,
+            category=(Category.SURVEYS if invitation is not None else Category.SHIPPING).value),
         "brand_color": values.get("branding.color") or settings.DEFAULTS["branding.color"],
         "logo_url": values.get("branding.logo_url"),
     }
@@ -155,7 +163,8 @@ def render_notification(session: Session, shop: Shop, notification: Notification
     order, fulfillment = load_rows(session, shop, notification)
     values = settings.load(session, shop.id)
     context = message_context(shop, values, order, fulfillment, recipient=notification.recipient,
-                              details=notification.context, returned=return_mail.load(session, shop, notification))
+                              details=notification.context, returned=return_mail.load(session, shop, notification),
+                              invitation=survey_mail.load(session, shop, notification))
     message = compose(notification.kind, context, _override(values, notification.kind, context["locale"]))
     if message["template_error"]:
         log.warning("shop %s: template %s.%s failed, default used: %s",
@@ -203,6 +212,7 @@ def render_sms(session: Session, shop: Shop, notification: Notification) -> str:
     order, fulfillment = load_rows(session, shop, notification)
     context = message_context(shop, settings.load(session, shop.id), order, fulfillment,
                               recipient=notification.recipient, details=notification.context,
-                              returned=return_mail.load(session, shop, notification))
+                              returned=return_mail.load(session, shop, notification),
+                              invitation=survey_mail.load(session, shop, notification))
     env = i18n.environment(TEMPLATES, context["locale"])
     return _block(env.get_template(f"{Kind(notification.kind).value}.txt"), "sms", context)

@@ -21,8 +21,16 @@ from ..models import Suppression, utcnow
 
 
 class Category(str, enum.Enum):
-    SHIPPING = "shipping"  # every notification kind
-    SURVEYS = "surveys"
+    SHIPPING = "shipping"  # every shipping kind
+    SURVEYS = "surveys"    # survey invitations
+
+
+def category_of(kind) -> Category | None:
+    """The unsubscribe that stops a Kind; None for return messages, which
+    are transactional (return_mail.py)."""
+    if kind.is_return:
+        return None
+    return Category.SURVEYS if kind.is_survey else Category.SHIPPING
 
 
 def address_hash(address: str, secret_key: str) -> str:

@@ -1,5 +1,6 @@
 """Surveys: invitations, answers and their metrics. Callers use only what
-this package exports (the admin JSON API lives in api.py)."""
+this package exports (the admin JSON API lives in api.py; sending.py, which
+the worker and the outbox import directly, decides when invitations go)."""
 
 from .answers import MAX_COMMENT, AnswerRefused, InvalidAnswer, record_answer
 from .customers import erase_for_orders, export_for_orders

@@ -1,8 +1,8 @@
 """Making survey invitations: what the survey asks, and the order's delivery
 facts it is later broken down by (carrier, products, days late).
 
-The notification pipeline decides when an invitation is due and sends it as an
-outbox row; this module only records it and its snapshot.
+sending.py decides when an invitation is due and queues it as an outbox row;
+this module only records it and its snapshot.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ def delivery_context(shop: Shop, order: Order) -> dict:
 
 def invite(session: Session, shop: Shop, order: Order, *, touchpoint: Touchpoint | str, kinds: list[str],
            due_at: datetime, locale: str | None = None, recipient_hash: str | None = None,
-           return_request_id: int | None = None) -> SurveyInvitation:
+           return_request_id: int | None = None, dedupe_key: str | None = None) -> SurveyInvitation:
     """Record a due invitation for ``order`` with its delivery snapshot."""
     if order.shop_id != shop.id:
         raise ValueError("the order belongs to another shop")
@@ -56,6 +56,7 @@ def invite(session: Session, shop: Shop, order: Order, *, touchpoint: Touchpoint
         shop_id=shop.id, order_id=order.id, touchpoint=Touchpoint(touchpoint).value,
         kinds=[SurveyKind(k).value for k in kinds], locale=locale, recipient_hash=recipient_hash,
         return_request_id=return_request_id, due_at=due_at, status=InvitationStatus.PENDING.value,
+        dedupe_key=dedupe_key,
         **delivery_context(shop, order),
     )
     session.add(invitation)

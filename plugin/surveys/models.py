@@ -27,6 +27,7 @@ class InvitationStatus(str, enum.Enum):
     SENT = "sent"
     ANSWERED = "answered"  # at least one answer; still changeable until it expires
     ERASED = "erased"      # customers/redact: no more answers
+    SKIPPED = "skipped"    # decided and never to be sent (unsubscribed, capped, refunded): see sending.py
 
 
 class SurveyInvitation(Base):
@@ -41,12 +42,16 @@ class SurveyInvitation(Base):
         # deletes a notification but its shop's erasure, which takes these first.
         shop_ref("notification_id", "notifications", ondelete=None),
         shop_key(),
+        # One invitation per order and touchpoint (sending.py), whichever worker decides it.
+        UniqueConstraint("shop_id", "dedupe_key"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     shop_id: Mapped[int] = shop_fk()
     order_id: Mapped[int] = mapped_column(BigId)
     touchpoint: Mapped[str] = mapped_column(String(16))
+    # "delivery-<order id>" or "return-<return request id>"; NULL for rows made before the job.
+    dedupe_key: Mapped[str | None] = mapped_column(String(64))
     # Plain column: plugin/returns owns the return requests table.
     return_request_id: Mapped[int | None] = mapped_column(BigInteger)
     recipient_hash: Mapped[str | None] = mapped_column(String(64))

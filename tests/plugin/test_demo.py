@@ -450,3 +450,47 @@ def test_demo_messages_escape_markup_and_show_only_the_demo_shops(demo_app):
     assert f"/demo/messages/{ids['other-shop.myshopify.com']}" not in client.get("/demo").text
     assert client.get(f"/demo/messages/{ids['other-shop.myshopify.com']}").status_code == 404
     assert client.get(f"/demo/messages/{ids['other-shop.myshopify.com']}.txt").status_code == 404
+
+
+def test_demo_delivered_orders_get_a_survey_whose_answer_counts_and_alerts(demo_app):
+    from plugin import settings
+    from plugin.surveys import SurveyResponse, summary
+
+    client = demo_app.test_client()
+    with demo_app.app_context(), worker_session(demo_app) as session, session.begin():
+        shop = shops.install(session, demo.DEMO_SHOP, shops.static_grant(demo.DEMO_TOKEN, "read_orders"))
+        session.flush()
+        settings.update(session, shop.id, demo.DEMO_SETTINGS)
+        shop_id = shop.id
+    for step in demo_scenario.scenario():
+        for topic, payload in step.deliveries:
+            assert _post(client, topic, json.dumps(payload).encode()).json["status"] == "accepted"
+        with demo_app.app_context():
+            worker.run(demo_app, once=True)
+    demo_app.extensions.pop("aftercare.surveys.last_scan", None)  # the next scan, a few seconds later
+    with demo_app.app_context():
+        worker.run(demo_app, once=True)
+
+    states = by_name(client.get("/demo/orders.json").json)
+    surveys = {name: [m for m in order["messages"] if m["kind"] == "survey"] for name, order in states.items()}
+    # Maya's parcel was delivered; Kenta's is held at customs and Zoe's failed: theirs wait.
+    assert [len(surveys[name]) for name in ("#1001", "#1002", "#1003")] == [1, 0, 0]
+    [invitation] = surveys["#1001"]
+    assert invitation["status"] == "pending"  # no mail server: it waits in the outbox, readable on /demo
+    assert f'href="/demo/messages/{invitation["id"]}"' in client.get("/demo").text
+    email = client.get(f"/demo/messages/{invitation['id']}.txt").text
+    assert "How satisfied are you with your order?" in email
+    links = re.findall(r"(http\S+/s/\S+)", email)
+    assert len(links) == 5
+
+    # Read in the demo's outbox view (its inbox), answering 2 by its link counts and queues the alert.
+    answer = urlsplit(links[1]).path
+    assert client.get(answer).status_code == 200
+    assert client.post(answer, data={"step": "score", "csat": "2"}).status_code == 200
+    with demo_app.app_context(), worker_session(demo_app) as session:
+        assert [r.score for r in session.scalars(select(SurveyResponse))] == [2]
+        figures = summary(session, shop_id, datetime(2000, 1, 1, tzinfo=timezone.utc),
+                          datetime(2100, 1, 1, tzinfo=timezone.utc))
+        assert (figures["csat"]["count"], figures["csat"]["share"]) == (1, 0.0)
+        alert = session.scalar(select(Notification).where(Notification.kind == "low_score_alert"))
+        assert alert.recipient == demo.DEMO_SETTINGS["alerts.low_score_email"]
