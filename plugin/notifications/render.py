@@ -104,16 +104,16 @@ def message_context(shop: Shop, values: dict, order: Order, fulfillment: Fulfill
     }
 
 
-def compose(kind: str, context: dict, override: dict | None = None) -> dict:
-    """Subject, text, HTML and SMS of one message. A merchant ``override``
-    ({"subject", "body"}) that fails falls back to the default; the reason
-    is returned as ``template_error``."""
+def compose(kind: str, context: dict, override: dict | None = None, *, with_sms: bool = True) -> dict:
+    """Subject, text, HTML and SMS (None without ``with_sms``) of one message.
+    A merchant ``override`` ({"subject", "body"}) that fails falls back to
+    the default; the reason is returned as ``template_error``."""
     kind = Kind(kind).value
     context = {**context, "kind": kind}
     env = i18n.environment(TEMPLATES, context["locale"])
     text_template = env.get_template(f"{kind}.txt")
     subject = _block(text_template, "subject", context)
-    sms = _block(text_template, "sms", context)
+    sms = _block(text_template, "sms", context) if with_sms else None
     error = None
     if override:
         try:
@@ -187,7 +187,8 @@ def render_notification(setup: ShopSetup, notification: Notification, order: Ord
     shop = setup.shop
     context = message_context(shop, setup.values, order, fulfillment, recipient=notification.recipient,
                               details=notification.context, returned=returned)
-    message = compose(notification.kind, context, _override(setup.values, notification.kind, context["locale"]))
+    message = compose(notification.kind, context, _override(setup.values, notification.kind, context["locale"]),
+                      with_sms=False)
     if message["template_error"]:
         log.warning("shop %s: template %s.%s failed, default used: %s",
                     shop.id, notification.kind, context["locale"], message["template_error"])
