@@ -31,7 +31,7 @@ from .kinds import Kind
 from .steps import parcels, sendable
 
 SCAN_EVERY = timedelta(minutes=5)
-CHUNK = 500  # orders loaded at once by a scan
+CHUNK = 100  # orders loaded at once by a scan
 ON_ITS_WAY = tuple(s for s, stage in shipments.STAGES.items() if stage <= shipments.IN_TRANSIT)
 _LAST_SCAN = "aftercare.delays.last_scan"
 
