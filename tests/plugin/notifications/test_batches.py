@@ -110,7 +110,8 @@ def test_the_wire_bytes_arrive_intact_with_long_lines_and_non_latin_text(app, sh
 
 
 def test_a_merchant_template_is_compiled_once_for_all_the_messages_using_it(app, shop, smtp):
-    template = {"subject": "Colis {{ order_name }} (batch test)", "body": "Bonjour {{ first_name }}\n{{ tracking_url }}"}
+    template = {"subject": "Colis {{ order_name }} (batch test)",
+                "body": "Bonjour {{ first_name }}\n{{ tracking_url }}"}
     with worker_session(app) as session, session.begin():
         settings.update(session, shop, {"templates.shipped.en": template})
     before = sandbox._compiled.cache_info()
