@@ -33,6 +33,20 @@ _SAMPLE = json.loads((ROOT / "tests" / "payloads" / "order_create.json").read_by
 _EPOCH = datetime(2026, 1, 1, tzinfo=timezone.utc)
 
 
+def peak_rss_kib(pid: int | str = "self") -> int:
+    """VmHWM: the most resident memory the process has had since it started
+    its program. Not ru_maxrss: Linux carries that across exec from the
+    parent, so a worker started by this harness (which builds its data in
+    memory) would report the harness's own peak, growing with the data set."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except FileNotFoundError:
+        pass
+    return 0
+
+
 def app_environ(database_url: str, instance: str) -> dict[str, str]:
     """What the app, the baselines and the worker processes run with."""
     return {

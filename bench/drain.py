@@ -20,7 +20,7 @@ import time
 
 from sqlalchemy import create_engine, func, select
 
-from .data import ROOT, SHOP, distinct_orders, fresh_database, queue_deliveries, shuffled_histories
+from .data import ROOT, SHOP, distinct_orders, fresh_database, peak_rss_kib, queue_deliveries, shuffled_histories
 
 
 def drain(env: dict[str, str], workers: int) -> dict:
@@ -203,7 +203,7 @@ def _worker_process() -> None:
     finished = time.time()
     usage = resource.getrusage(resource.RUSAGE_SELF)
     cpu = usage.ru_utime + usage.ru_stime - before.ru_utime - before.ru_stime
-    print(json.dumps({"processed": processed, "finished": finished, "peak_rss_kib": usage.ru_maxrss,
+    print(json.dumps({"processed": processed, "finished": finished, "peak_rss_kib": peak_rss_kib(),
                       "cpu_seconds": cpu, "failed_rounds": failed_rounds}))
 
 

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import requests
 
-from .data import ROOT, order_body, sign
+from .data import ROOT, order_body, peak_rss_kib, sign
 
 SERVERS = {"bare": "bench.baselines:bare", "floor": "bench.baselines:floor", "app": "plugin.wsgi:app"}
 LUA = Path(__file__).with_name("orders.lua")
@@ -72,7 +72,7 @@ def _measure_one(target: str, env: dict[str, str], bodies: str, seconds: float, 
             cpu_before = sum(_cpu_seconds(pid) for pid in workers)
             result = _wrk(url, bodies, seconds)
             cpu = sum(_cpu_seconds(pid) for pid in workers) - cpu_before
-            rss = max(_peak_rss_kib(pid) for pid in workers)
+            rss = max(peak_rss_kib(pid) for pid in workers)
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -136,13 +136,3 @@ def _cpu_seconds(pid: int) -> float:
         return 0.0
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
-
-def _peak_rss_kib(pid: int) -> int:
-    """VmHWM: the most resident memory the process ever had."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
-    except FileNotFoundError:
-        pass
-    return 0

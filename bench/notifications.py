@@ -10,6 +10,7 @@ every message goes through the real claim, settle and render_email.
 
     python -m bench.notifications [--quick] [--postgres-url URL]
     python -m bench.notifications --sink PORT   # the sink process (the harness starts it)
+    python -m bench.notifications --worker      # the measured worker process (likewise)
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from decimal import Decimal
 
 from sqlalchemy import create_engine, func, insert, select
 
-from .data import ROOT, SHOP, fresh_database
+from .data import ROOT, SHOP, fresh_database, peak_rss_kib
 
 FULL, QUICK = 10_000, 500
 
@@ -55,6 +56,7 @@ def measure(postgres: str | None, count: int) -> dict:
         "worker_idle_seconds": idle["seconds"],
         "worker_per_second_after_startup": count / max(worker["seconds"] - idle["seconds"], 1e-9),
         "worker_peak_rss_mib": worker["peak_rss_kib"] / 1024,
+        "worker_cpu_ms_per_message": (worker["cpu_seconds"] - idle["cpu_seconds"]) * 1000 / count,
     }
 
 
@@ -129,20 +131,33 @@ def _bare_loop(port: int, message: bytes, count: int) -> float:
 
 
 def _worker(env: dict[str, str], port: int) -> dict:
-    """`aftercare worker --once` as a subprocess: its wall time (start-up
-    included) and its own peak RSS (wait4, not RUSAGE_CHILDREN, which would
-    include every child this process reaped before)."""
+    """`aftercare worker --once` as a subprocess (``--worker``, below): its
+    wall time (start-up included), its CPU time, and its own peak RSS."""
     process = subprocess.Popen(
-        [sys.executable, "-c", "from plugin.cli import cli; cli()", "worker", "--once"],
+        [sys.executable, "-m", "bench.notifications", "--worker"],
         env={**os.environ, **env, "AFTERCARE_SMTP_URL": f"smtp://127.0.0.1:{port}"}, cwd=ROOT,
-        stdout=subprocess.DEVNULL)
+        stdout=subprocess.PIPE, text=True)
     started = time.perf_counter()
-    _, status, usage = os.wait4(process.pid, 0)
+    out, _ = process.communicate()
     seconds = time.perf_counter() - started
-    process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode != 0:
         raise SystemExit(f"bench: aftercare worker --once failed (exit {process.returncode})")
-    return {"seconds": seconds, "peak_rss_kib": usage.ru_maxrss}
+    return {"seconds": seconds, **json.loads(out.strip().splitlines()[-1])}
+
+
+def _run_worker() -> None:
+    """The worker process: `aftercare worker --once`, then one JSON line with
+    its peak RSS (VmHWM: see data.peak_rss_kib) and CPU seconds."""
+    import resource
+
+    from plugin.cli import cli
+
+    try:
+        cli(["worker", "--once"], prog_name="aftercare")
+    finally:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        print(json.dumps({"peak_rss_kib": peak_rss_kib(), "cpu_seconds": usage.ru_utime + usage.ru_stime}),
+              flush=True)
 
 
 def _statuses(env: dict[str, str]) -> dict[str, int]:
@@ -208,9 +223,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help=f"{QUICK} messages instead of {FULL}")
     parser.add_argument("--postgres-url", default=os.environ.get("AFTERCARE_TEST_POSTGRES_URL"))
     parser.add_argument("--sink", type=int, metavar="PORT", help=argparse.SUPPRESS)
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.sink:
         _serve_sink(args.sink)
+        return 0
+    if args.worker:
+        _run_worker()
         return 0
     count = QUICK if args.quick else FULL
     databases = {"sqlite": None, **({"postgresql": args.postgres_url} if args.postgres_url else {})}

@@ -15,6 +15,7 @@ own recipient already knows (their address, for unsubscribing).
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import lru_cache
 
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -43,9 +44,14 @@ def _serializer(purpose: str) -> URLSafeTimedSerializer:
     if purpose not in PURPOSES:
         raise ValueError(f"no link purpose {purpose!r}")
     config = current_app.config
+    return _made(purpose, config.get("SECRET_KEY_PREVIOUS"), config["SECRET_KEY"])
+
+
+@lru_cache(maxsize=32)
+def _made(purpose: str, previous: str | None, current: str) -> URLSafeTimedSerializer:
+    """One serializer per purpose and keys (an email carries two links)."""
     # itsdangerous signs with the last key and accepts every key in the list.
-    keys = [key for key in (config.get("SECRET_KEY_PREVIOUS"), config["SECRET_KEY"]) if key]
-    return URLSafeTimedSerializer(keys, salt=f"aftercare.link.{purpose}")
+    return URLSafeTimedSerializer([key for key in (previous, current) if key], salt=f"aftercare.link.{purpose}")
 
 
 def dumps(purpose: str, **fields) -> str:

@@ -5,13 +5,14 @@ key). This worker job sends due rows in three steps, so that no database
 transaction is open while a mail server or SMS API is being talked to:
 
 1. claim: in one short transaction, take a batch of due rows (FOR UPDATE SKIP
-   LOCKED on PostgreSQL, BEGIN IMMEDIATE on SQLite), settle those that must
+   LOCKED on PostgreSQL, BEGIN IMMEDIATE on SQLite), load what they need in
+   a few queries for the whole batch (notifications/batch.py), settle those that must
    not go (shop uninstalled, order cancelled, address unsubscribed, a later
    step of the same parcel already known: "collapsed"), hold those that fall
    in the shop's quiet hours until the window ends, render the rest, count an
    attempt and lease them for LEASE (they are due again after it), commit;
-2. send: every email of the batch over ONE SMTP session, every SMS over one
-   HTTP session;
+2. send: every email over ONE SMTP session, every SMS over one HTTP session,
+   kept open for the following batches of the same round (``process_due``);
 3. record: in a new transaction, mark each row sent, due again with backoff
    and jitter (transient trouble), or failed with its error (permanent, or
    out of attempts).
@@ -37,19 +38,20 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import help, settings
+from . import help
 from .db import worker_session
 from .models import DataExport, Notification, NotificationStatus, Order, Shop, utcnow
-from .notifications import quiet, render, steps, transports
-from .notifications.enqueue import UNQUIET, later_step_known
+from .notifications import batch, quiet, render, steps, survey_mail, transports
+from .notifications.enqueue import UNQUIET
 from .notifications.kinds import KINDS, Kind
-from .notifications.suppressions import category_of, is_suppressed
 from .surveys import alerts as survey_alerts
 from .surveys import sending as survey_sending
 
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=10)
+BATCH = 100  # rows per claim (one transaction, a few queries: notifications/batch.py)
+ROUND = 1000  # rows per call of process_due, so the worker's other jobs get their turn
 MAX_ATTEMPTS = 6
 # Waits before each retry: 1 min, 4 min, 16 min, 64 min, 4 h 16 (capped at 6 h), ±15 %.
 RETRY_BASE, RETRY_FACTOR, RETRY_MAX, JITTER = timedelta(minutes=1), 4, timedelta(hours=6), 0.15
@@ -97,7 +99,7 @@ class Outgoing:
     channel: str
     recipient: str
     kind: str
-    content: EmailMessage | str
+    content: bytes | EmailMessage | str  # an email as written by mail.alternative, or as a message; an SMS
 
 
 @dataclass
@@ -111,15 +113,24 @@ def channels(config: dict) -> tuple[str, ...]:
     return tuple(c for c, key in (("email", "SMTP_URL"), ("sms", "SMS_URL")) if config.get(key))
 
 
-def process_due(app: Flask, limit: int = 50) -> int:
-    """Claim, send and record one batch; the number of rows claimed."""
+def process_due(app: Flask, limit: int = ROUND) -> int:
+    """Claim, send and record batches of BATCH rows, up to ``limit`` rows in
+    all; the number of rows claimed. The round's batches share one SMTP
+    session (and one SMS HTTP session), opened on the first message."""
     usable = channels(app.config)
     if not usable:
         return 0  # no way to send: messages stay in the outbox
-    claimed, outgoing = _claim(app, usable, limit, utcnow())
-    if outgoing:
-        _record(app, _send(app.config, outgoing), utcnow())
-    return claimed
+    done = 0
+    with _Transports(app.config) as senders:
+        while done < limit:
+            size = min(BATCH, limit - done)
+            claimed, outgoing = _claim(app, usable, size, utcnow())
+            if outgoing:
+                _record(app, _send(senders, outgoing), utcnow())
+            done += claimed
+            if claimed < size:
+                break  # nothing more is due (or the rest is another worker's)
+    return done
 
 
 # --- 1. claim ------------------------------------------------------------------
@@ -135,17 +146,18 @@ def _claim(app: Flask, usable: tuple[str, ...], limit: int, now: datetime) -> tu
             .limit(limit)
             .with_for_update(skip_locked=True)
         ).all()
-        configs: dict[int, dict] = {}
+        if not rows:
+            return 0, outgoing
+        loaded = batch.load(session, rows)
         for row in rows:
-            shop = session.get(Shop, row.shop_id)
-            if _settle(session, shop, row, configs, now):
+            if _settle(session, loaded, row, now):
                 if row.kind == Kind.SURVEY.value:
                     survey_sending.finished(session, row)
                 continue
             row.attempts += 1
             row.next_attempt_at = now + LEASE
             try:
-                content = _render(session, shop, row, app.config)
+                content = _render(session, loaded, row, app.config)
             except Exception as exc:  # noqa: BLE001 - a message that cannot be rendered fails visibly
                 log.warning("notification %s (%s) could not be rendered: %s", row.id, row.kind, _describe(exc))
                 _finish(row, NotificationStatus.FAILED, _describe(exc))
@@ -154,34 +166,33 @@ def _claim(app: Flask, usable: tuple[str, ...], limit: int, now: datetime) -> tu
     return len(rows), outgoing
 
 
-def _settle(session: Session, shop: Shop, row: Notification, configs: dict, now: datetime) -> bool:
+def _settle(session: Session, loaded: batch.Batch, row: Notification, now: datetime) -> bool:
     """Skip a row that must not go, or hold it through quiet hours; True if
     it is settled for this round. Checked again here, at the last moment,
     because an unsubscribe or a later step may have landed since it was due."""
     if row.kind == survey_alerts.KIND:
-        reason = survey_alerts.settle_reason(session, shop, row)
+        reason = survey_alerts.settle_reason(session, loaded.shops[row.shop_id], row)
         return _skip(row, reason) if reason is not None else False
     if row.kind in OWNER_KINDS:
         return False
+    shop = loaded.shops[row.shop_id]
     if not shop.installed:
         return _skip(row, "shop uninstalled")
     if row.kind not in KINDS:
         return _skip(row, f"unknown kind {row.kind!r}")
-    order = session.scalar(select(Order).where(Order.shop_id == shop.id, Order.id == row.order_id))
+    order = loaded.order(row)
     if order is None or not steps.sendable(order):
         return _skip(row, "order cancelled" if order is not None and order.cancelled_at else "order not notifiable")
-    config = configs.get(shop.id) or configs.setdefault(shop.id, settings.load(session, shop.id))
+    config = loaded.setups[row.shop_id].values
     if not config[f"notifications.{row.kind}.{row.channel}"]:
         return _skip(row, "switched off")
-    category = category_of(Kind(row.kind))  # None: return messages are transactional (return_mail.py)
-    if category is not None and is_suppressed(session, shop.id, row.recipient, category):
-        return _skip(row, "unsubscribed")
+    if loaded.is_unsubscribed(row):
+        return _skip(row, "unsubscribed")  # never for return messages: they are transactional (return_mail.py)
     if Kind(row.kind).is_survey:
         reason = survey_sending.settle_reason(session, order, row)
         if reason is not None:
             return _skip(row, reason)
-    later = later_step_known(session, shop.id, order.id, (row.context or {}).get("fulfillment_id"),
-                             row.channel, Kind(row.kind))
+    later = loaded.later_step(row)
     if later is not None:
         return _skip(row, f"collapsed: {later.kind} is already known for this parcel")
     _renumber(order, row)
@@ -209,34 +220,56 @@ def _skip(row: Notification, reason: str) -> bool:
     return True
 
 
-def _render(session: Session, shop: Shop, row: Notification, config: dict) -> EmailMessage | str:
+def _render(session: Session, loaded: batch.Batch, row: Notification, config: dict) -> bytes | EmailMessage | str:
+    shop = loaded.shops[row.shop_id]
     if row.kind in RENDERERS:
         return RENDERERS[row.kind](session, shop, row, config)
     if row.kind not in KINDS:
         raise LookupError(f"no renderer for kind {row.kind!r}")
+    setup = loaded.setups[row.shop_id]
+    order, fulfillment = render.rows_of(loaded.order(row), row)
+    returned = loaded.returned(row)
+    invitation = survey_mail.load(session, shop, row)  # a query for survey rows only
     if row.channel == "sms":
-        return render.render_sms(session, shop, row)
-    return render.render_email(session, shop, row)
+        return render.sms_text(setup, row, order, fulfillment, returned, invitation)
+    message, context = render.render_notification(setup, row, order, fulfillment, returned, invitation)
+    return render.email_bytes(setup, message, context, ident=f"n{row.id}")
 
 
 # --- 2. send (no transaction open) --------------------------------------------
 
-def _send(config: dict, outgoing: list[Outgoing]) -> dict[int, Result]:
+class _Transports:
+    """Each channel's transport, opened when first used, closed at the end of the round."""
+
+    def __init__(self, config: dict):
+        self.config = config
+        self.open: dict[str, transports.EmailTransport | transports.SmsTransport] = {}
+
+    def __enter__(self) -> _Transports:
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        for transport in self.open.values():
+            transport.__exit__(None, None, None)
+
+    def get(self, channel: str):
+        if channel not in self.open:
+            kind = transports.EmailTransport if channel == "email" else transports.SmsTransport
+            self.open[channel] = kind(self.config).__enter__()
+        return self.open[channel]
+
+
+def _send(senders: _Transports, outgoing: list[Outgoing]) -> dict[int, Result]:
     results: dict[int, Result] = {}
-    for channel, transport in (("email", transports.EmailTransport), ("sms", transports.SmsTransport)):
-        batch = [o for o in outgoing if o.channel == channel]
-        if not batch:
-            continue
-        with transport(config) as sender:
-            for message in batch:
-                try:
-                    sender.send(message.recipient, message.kind, message.content)
-                except transports.PERMANENT as exc:
-                    results[message.id] = Result(NotificationStatus.FAILED, _describe(exc))
-                except Exception as exc:  # noqa: BLE001 - connection trouble, 4xx: try again later
-                    results[message.id] = Result(NotificationStatus.PENDING, _describe(exc))
-                else:
-                    results[message.id] = Result(NotificationStatus.SENT)
+    for message in outgoing:
+        try:
+            senders.get(message.channel).send(message.recipient, message.kind, message.content)
+        except transports.PERMANENT as exc:
+            results[message.id] = Result(NotificationStatus.FAILED, _describe(exc))
+        except Exception as exc:  # noqa: BLE001 - connection trouble, 4xx: try again later
+            results[message.id] = Result(NotificationStatus.PENDING, _describe(exc))
+        else:
+            results[message.id] = Result(NotificationStatus.SENT)
     return results
 
 

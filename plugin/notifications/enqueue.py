@@ -14,6 +14,7 @@ webhook can decide the same message any number of times and it exists once.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from flask import current_app
@@ -51,7 +52,17 @@ def later_step_known(session: Session, shop_id: int, order_id: int, fulfillment_
         Notification.shop_id == shop_id, Notification.order_id == order_id,
         Notification.channel == channel, Notification.status.in_(statuses),
     ))
-    later = [row for row in rows if (row.context or {}).get("fulfillment_id") == fulfillment_id
+    return later_step(rows, fulfillment_id, channel, kind, statuses)
+
+
+def later_step(rows: Iterable[Notification], fulfillment_id: int | None, channel: str, kind: Kind,
+               statuses: tuple[str, ...] = LIVE) -> Notification | None:
+    """``later_step_known`` among the order's notifications ``rows`` as loaded
+    (the outbox loads them once for a whole batch)."""
+    if fulfillment_id is None:
+        return None
+    later = [row for row in rows if row.channel == channel and row.status in statuses
+             and (row.context or {}).get("fulfillment_id") == fulfillment_id
              and row.kind in Kind._value2member_map_ and RANK[Kind(row.kind)] > RANK[kind]]
     return max(later, key=lambda row: (RANK[Kind(row.kind)], row.id), default=None)
 

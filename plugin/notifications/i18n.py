@@ -49,6 +49,7 @@ def environment(folder: str, locale: str) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        auto_reload=False,  # the templates ship with the code: no stat() per message to see if they changed
     )
     env.install_gettext_translations(translations(locale), newstyle=True)
     env.policies["ext.i18n.trimmed"] = True
@@ -65,6 +66,11 @@ def shop_zone(iana_timezone: str | None) -> tzinfo:
         return timezone.utc
 
 
+@lru_cache(maxsize=None)
+def _babel_locale(locale: str) -> Locale:
+    return Locale.parse(locale)
+
+
 class Format:
     """Dates, times and money in one locale and zone (Babel, never the
     process locale). Datetimes are stored in UTC and converted only here."""
@@ -72,23 +78,24 @@ class Format:
     def __init__(self, locale: str, zone: tzinfo):
         self.locale = locale if locale in LOCALES else negotiate(locale)
         self.zone = zone
+        self._babel = _babel_locale(self.locale)  # Babel given a Locale, not a name, is 2-3x faster
 
     def datetime(self, value: datetime | None) -> str | None:
         if value is None:
             return None
         # The day as "medium", the time without seconds, joined the locale's way.
         local = value.astimezone(self.zone)
-        pattern = Locale.parse(self.locale).datetime_formats["medium"]
-        return str(pattern).format(dates.format_time(local, "short", locale=self.locale),
-                                   dates.format_date(local, "medium", locale=self.locale))
+        pattern = self._babel.datetime_formats["medium"]
+        return str(pattern).format(dates.format_time(local, "short", locale=self._babel),
+                                   dates.format_date(local, "medium", locale=self._babel))
 
     def date(self, value: datetime | None) -> str | None:
         """The day in the shop's zone, written out (e.g. Friday, 6 November 2026)."""
         if value is None:
             return None
-        return dates.format_date(value.astimezone(self.zone).date(), "full", locale=self.locale)
+        return dates.format_date(value.astimezone(self.zone).date(), "full", locale=self._babel)
 
     def money(self, amount: Decimal | str | None, currency: str | None) -> str | None:
         if amount is None or not currency:
             return None
-        return numbers.format_currency(Decimal(str(amount)), currency, locale=self.locale)
+        return numbers.format_currency(Decimal(str(amount)), currency, locale=self._babel)

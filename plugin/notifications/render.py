@@ -19,6 +19,7 @@ needs of the customer goes in: first name and city.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid, parseaddr
@@ -29,7 +30,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .. import links, settings
+from .. import links, mail, settings
 from ..models import Fulfillment, Notification, Order, Shop
 from ..returns.models import ReturnRequest
 from ..surveys.models import SurveyInvitation
@@ -52,13 +53,18 @@ def load_rows(session: Session, shop: Shop, notification: Notification) -> tuple
     order = None
     if notification.order_id is not None:
         order = session.scalar(select(Order).where(Order.shop_id == shop.id, Order.id == notification.order_id))
+    return rows_of(order, notification)
+
+
+def rows_of(order: Order | None, notification: Notification) -> tuple[Order, Fulfillment | None]:
+    """The order and parcel a notification is about, from its order as loaded
+    (None if gone); LookupError when either was erased after it was queued."""
     if order is None:
         raise LookupError("the order was erased before the message could be sent")
     fulfillment = None
     fulfillment_id = (notification.context or {}).get("fulfillment_id")
     if fulfillment_id is not None:
-        fulfillment = session.scalar(select(Fulfillment).where(
-            Fulfillment.shop_id == shop.id, Fulfillment.id == fulfillment_id, Fulfillment.order_id == order.id))
+        fulfillment = next((f for f in order.fulfillments if f.id == fulfillment_id), None)
         if fulfillment is None:
             raise LookupError("the shipment was erased before the message could be sent")
     return order, fulfillment
@@ -106,16 +112,16 @@ def message_context(shop: Shop, values: dict, order: Order, fulfillment: Fulfill
     }
 
 
-def compose(kind: str, context: dict, override: dict | None = None) -> dict:
-    """Subject, text, HTML and SMS of one message. A merchant ``override``
-    ({"subject", "body"}) that fails falls back to the default; the reason
-    is returned as ``template_error``."""
+def compose(kind: str, context: dict, override: dict | None = None, *, with_sms: bool = True) -> dict:
+    """Subject, text, HTML and SMS (None without ``with_sms``) of one message.
+    A merchant ``override`` ({"subject", "body"}) that fails falls back to
+    the default; the reason is returned as ``template_error``."""
     kind = Kind(kind).value
     context = {**context, "kind": kind}
     env = i18n.environment(TEMPLATES, context["locale"])
     text_template = env.get_template(f"{kind}.txt")
     subject = _block(text_template, "subject", context)
-    sms = _block(text_template, "sms", context)
+    sms = _block(text_template, "sms", context) if with_sms else None
     error = None
     if override:
         try:
@@ -156,63 +162,90 @@ def _override(values: dict, kind: str, locale: str) -> dict | None:
     return values.get(f"templates.{kind}.{locale}")
 
 
-def render_notification(session: Session, shop: Shop, notification: Notification) -> tuple[dict, dict, dict]:
-    """(message, template context, shop settings) for an outbox row (see
-    ``compose``); a failing merchant template is logged (kind, locale and
-    shop only: no customer data) and remembered on the row."""
-    order, fulfillment = load_rows(session, shop, notification)
-    values = settings.load(session, shop.id)
-    context = message_context(shop, values, order, fulfillment, recipient=notification.recipient,
-                              details=notification.context, returned=return_mail.load(session, shop, notification),
-                              invitation=survey_mail.load(session, shop, notification))
-    message = compose(notification.kind, context, _override(values, notification.kind, context["locale"]))
+@dataclass(frozen=True)
+class ShopSetup:
+    """What every message of one shop shares, worked out once per batch by
+    the outbox (``shop_setup``): its settings, sender, reply-to address and
+    the domain of its Message-IDs."""
+    shop: Shop
+    values: dict
+    sender: str
+    reply_to: str | None
+    msgid_domain: str | None
+
+
+def shop_setup(shop: Shop, values: dict) -> ShopSetup:
+    """``values`` are the shop's settings (settings.load). From: the shop's
+    sender name (setting mail.from, else the shop's name) with the address of
+    AFTERCARE_MAIL_FROM, which is the one we may send as."""
+    _name, address = parseaddr(current_app.config["MAIL_FROM"])
+    return ShopSetup(
+        shop=shop, values=values,
+        sender=formataddr((values.get("mail.from") or shop.name or shop.domain, address), charset="utf-8"),
+        reply_to=values.get("mail.reply_to") or values.get("help.support_email"),
+        msgid_domain=address.rpartition("@")[2] or None,
+    )
+
+
+def render_notification(setup: ShopSetup, notification: Notification, order: Order,
+                        fulfillment: Fulfillment | None, returned: ReturnRequest | None,
+                        invitation: SurveyInvitation | None = None) -> tuple[dict, dict]:
+    """(message, template context) for an outbox row whose rows are loaded
+    (see ``compose``); a failing merchant template is logged (kind, locale
+    and shop only: no customer data) and remembered on the row."""
+    shop = setup.shop
+    context = message_context(shop, setup.values, order, fulfillment, recipient=notification.recipient,
+                              details=notification.context, returned=returned, invitation=invitation)
+    message = compose(notification.kind, context, _override(setup.values, notification.kind, context["locale"]),
+                      with_sms=False)
     if message["template_error"]:
         log.warning("shop %s: template %s.%s failed, default used: %s",
                     shop.id, notification.kind, context["locale"], message["template_error"])
         notification.context = {**(notification.context or {}), "template_error": message["template_error"]}
-    return message, context, values
+    return message, context
 
 
 # --- the two channels ----------------------------------------------------------
 
-def sender(shop: Shop, values: dict) -> str:
-    """From: the shop's sender name (setting mail.from, else the shop's name)
-    with the address of AFTERCARE_MAIL_FROM, which is the one we may send as."""
-    _name, address = parseaddr(current_app.config["MAIL_FROM"])
-    return formataddr((values.get("mail.from") or shop.name or shop.domain, address))
+def email_bytes(setup: ShopSetup, message: dict, context: dict, *, ident: str) -> bytes:
+    """The email as it goes on the wire, without To (the transport adds it)."""
+    headers = [("Subject", message["subject"]), ("From", setup.sender)]
+    if setup.reply_to:
+        headers.append(("Reply-To", setup.reply_to))
+    headers.append(("Message-ID", make_msgid(idstring=ident, domain=setup.msgid_domain)))
+    if context["unsubscribe_url"]:
+        headers.append(("List-Unsubscribe", f"<{context['unsubscribe_url']}>"))
+        headers.append(("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"))
+    headers.append(("Content-Language", context["locale"]))
+    return mail.alternative(headers, message["text"], message["html"])
 
 
 def to_email(shop: Shop, values: dict, message: dict, context: dict, *, ident: str) -> EmailMessage:
-    email = EmailMessage()
-    email["Subject"] = message["subject"]
-    email["From"] = sender(shop, values)
-    reply_to = values.get("mail.reply_to") or values.get("help.support_email")
-    if reply_to:
-        email["Reply-To"] = reply_to
-    _name, address = parseaddr(current_app.config["MAIL_FROM"])
-    email["Message-ID"] = make_msgid(idstring=ident, domain=address.rpartition("@")[2] or None)
-    if context["unsubscribe_url"]:
-        email["List-Unsubscribe"] = f"<{context['unsubscribe_url']}>"
-        email["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    email["Content-Language"] = context["locale"]
-    email.set_content(message["text"])
-    email.add_alternative(message["html"], subtype="html")
-    return email
+    """The same email as an EmailMessage (previews, test sends)."""
+    return mail.parse(email_bytes(shop_setup(shop, values), message, context, ident=ident))
 
 
 def render_email(session: Session, shop: Shop, notification: Notification) -> EmailMessage:
-    """The email for an outbox row, without To (the transport sets it).
-    Raises LookupError when its order was erased in between."""
-    message, context, values = render_notification(session, shop, notification)
-    return to_email(shop, values, message, context, ident=f"n{notification.id}")
+    """The email for an outbox row, without To, exactly as the outbox sends
+    it. Raises LookupError when its order was erased in between."""
+    order, fulfillment = load_rows(session, shop, notification)
+    setup = shop_setup(shop, settings.load(session, shop.id))
+    message, context = render_notification(setup, notification, order, fulfillment,
+                                           return_mail.load(session, shop, notification),
+                                           survey_mail.load(session, shop, notification))
+    return mail.parse(email_bytes(setup, message, context, ident=f"n{notification.id}"))
+
+
+def sms_text(setup: ShopSetup, notification: Notification, order: Order, fulfillment: Fulfillment | None,
+             returned: ReturnRequest | None, invitation: SurveyInvitation | None = None) -> str:
+    """The text message for an outbox row: one short line with the tracking link."""
+    context = message_context(setup.shop, setup.values, order, fulfillment, recipient=notification.recipient,
+                              details=notification.context, returned=returned, invitation=invitation)
+    env = i18n.environment(TEMPLATES, context["locale"])
+    return _block(env.get_template(f"{Kind(notification.kind).value}.txt"), "sms", context)
 
 
 def render_sms(session: Session, shop: Shop, notification: Notification) -> str:
-    """The text message for an outbox row: one short line with the tracking link."""
     order, fulfillment = load_rows(session, shop, notification)
-    context = message_context(shop, settings.load(session, shop.id), order, fulfillment,
-                              recipient=notification.recipient, details=notification.context,
-                              returned=return_mail.load(session, shop, notification),
-                              invitation=survey_mail.load(session, shop, notification))
-    env = i18n.environment(TEMPLATES, context["locale"])
-    return _block(env.get_template(f"{Kind(notification.kind).value}.txt"), "sms", context)
+    return sms_text(shop_setup(shop, settings.load(session, shop.id)), notification, order, fulfillment,
+                    return_mail.load(session, shop, notification), survey_mail.load(session, shop, notification))

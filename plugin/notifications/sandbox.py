@@ -20,7 +20,9 @@ falls back to the default template.
 
 from __future__ import annotations
 
-from jinja2 import TemplateError, meta, nodes
+from functools import lru_cache
+
+from jinja2 import Template, TemplateError, meta, nodes
 from jinja2.ext import Extension
 from jinja2.lexer import Token
 from jinja2.sandbox import ImmutableSandboxedEnvironment
@@ -117,12 +119,21 @@ def _parse(env: _Sandbox, part: str, source: str):
     return ast
 
 
-def _run(env: _Sandbox, part: str, source: str, values: dict) -> str:
+@lru_cache(maxsize=256)
+def _compiled(env: _Sandbox, part: str, source: str) -> Template:
+    """The template checked and compiled once per source, not per message (a
+    shop's saved template is the same source for all its messages); one that
+    fails raises TemplateFailed each time (exceptions are not cached)."""
     _parse(env, part, source)
+    return env.from_string(source)
+
+
+def _run(env: _Sandbox, part: str, source: str, values: dict) -> str:
+    template = _compiled(env, part, source)
     out: list[str] = []
     size = 0
     try:
-        for chunk in env.from_string(source).generate(**values):
+        for chunk in template.generate(**values):
             size += len(chunk)
             if size > MAX_OUTPUT:
                 raise TemplateFailed(part, f"the output is longer than {MAX_OUTPUT} characters")

@@ -12,6 +12,8 @@ from __future__ import annotations
 import enum
 import hashlib
 import hmac
+from collections.abc import Iterable
+from functools import lru_cache
 
 from flask import current_app
 from sqlalchemy import select
@@ -34,8 +36,12 @@ def category_of(kind) -> Category | None:
 
 
 def address_hash(address: str, secret_key: str) -> str:
-    key = hashlib.sha256(b"aftercare address hash\x00" + secret_key.encode()).digest()
-    return hmac.new(key, address.strip().lower().encode(), hashlib.sha256).hexdigest()
+    return hmac.new(_key(secret_key), address.strip().lower().encode(), hashlib.sha256).hexdigest()
+
+
+@lru_cache(maxsize=4)
+def _key(secret_key: str) -> bytes:
+    return hashlib.sha256(b"aftercare address hash\x00" + secret_key.encode()).digest()
 
 
 def _hashes(address: str) -> list[str]:
@@ -45,11 +51,20 @@ def _hashes(address: str) -> list[str]:
 
 
 def is_suppressed(session: Session, shop_id: int, address: str, category: Category) -> bool:
-    return session.scalar(select(Suppression.shop_id).where(
+    return bool(suppressed(session, shop_id, [address], category))
+
+
+def suppressed(session: Session, shop_id: int, addresses: Iterable[str], category: Category) -> set[str]:
+    """Which of ``addresses`` unsubscribed from ``category`` of this shop, in one query."""
+    by_hash = {h: address for address in set(addresses) for h in _hashes(address)}
+    if not by_hash:
+        return set()
+    found = session.scalars(select(Suppression.address_hash).where(
         Suppression.shop_id == shop_id,
         Suppression.category == Category(category).value,
-        Suppression.address_hash.in_(_hashes(address)),
-    ).limit(1)) is not None
+        Suppression.address_hash.in_(list(by_hash)),
+    ))
+    return {by_hash[h] for h in found}
 
 
 def suppress(session: Session, shop_id: int, address: str, category: Category) -> None:

@@ -9,6 +9,7 @@ HTTP session. Both raise an error from PERMANENT when retrying cannot help (a
 from __future__ import annotations
 
 from email.message import EmailMessage
+from email.utils import parseaddr
 
 import phonenumbers
 import requests
@@ -46,6 +47,7 @@ def e164(phone: str | None) -> str | None:
 class EmailTransport:
     def __init__(self, config: dict):
         self.config = config
+        self.sender = parseaddr(config["MAIL_FROM"])[1]  # the envelope's, as send_message takes it from From
         self.connection = mail.Connection(config["SMTP_URL"])
 
     def __enter__(self) -> EmailTransport:
@@ -54,14 +56,20 @@ class EmailTransport:
     def __exit__(self, *_exc) -> None:
         self.connection.close()
 
-    def send(self, recipient: str, kind: str, message: EmailMessage) -> None:
+    def send(self, recipient: str, kind: str, message: EmailMessage | bytes) -> None:
+        """``message`` as EmailMessage (without To), or as the bytes mail.alternative wrote."""
         if not mail.valid_address(recipient):
             raise mail.PermanentMailError("invalid recipient address")
+        if isinstance(message, bytes):
+            # X-Aftercare-Kind: for support and tests, which message this is.
+            head = f"To: {recipient}\r\nX-Aftercare-Kind: {kind}\r\n".encode()
+            self.connection.send_bytes(self.sender, recipient, head + message)
+            return
         del message["To"]
         message["To"] = recipient
         if message["From"] is None:
             message["From"] = self.config["MAIL_FROM"]
-        message["X-Aftercare-Kind"] = kind  # for support and tests: which message this is
+        message["X-Aftercare-Kind"] = kind
         self.connection.send(message)
 
 
