@@ -35,8 +35,9 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from . import help
 from .db import worker_session
@@ -149,21 +150,45 @@ def _claim(app: Flask, usable: tuple[str, ...], limit: int, now: datetime) -> tu
         if not rows:
             return 0, outgoing
         loaded = batch.load(session, rows)
+        leased: list[Notification] = []
         for row in rows:
             if _settle(session, loaded, row, now):
                 if row.kind == Kind.SURVEY.value:
                     survey_sending.finished(session, row)
                 continue
-            row.attempts += 1
-            row.next_attempt_at = now + LEASE
             try:
                 content = _render(session, loaded, row, app.config)
             except Exception as exc:  # noqa: BLE001 - a message that cannot be rendered fails visibly
                 log.warning("notification %s (%s) could not be rendered: %s", row.id, row.kind, _describe(exc))
+                row.attempts += 1
                 _finish(row, NotificationStatus.FAILED, _describe(exc))
                 continue
+            leased.append(row)
             outgoing.append(Outgoing(row.id, row.channel, row.recipient, row.kind, content))
+        _lease(session, leased, now + LEASE)
     return len(rows), outgoing
+
+
+def _lease(session: Session, rows: list[Notification], until: datetime) -> None:
+    """Count an attempt and hold the rows until ``until``."""
+    _update_by_shop(session, rows, {"attempts": Notification.attempts + 1, "next_attempt_at": until},
+                    lambda row: {"attempts": row.attempts + 1, "next_attempt_at": until})
+
+
+def _update_by_shop(session: Session, rows: list[Notification], sql: dict, new: Callable[[Notification], dict]) -> None:
+    """One UPDATE per shop for many rows, where the ORM would send one per row
+    (it checks each row's shop, models.py); ``new(row)`` keeps the loaded rows
+    in step with what ``sql`` wrote."""
+    by_shop: dict[int, list[Notification]] = {}
+    for row in rows:
+        by_shop.setdefault(row.shop_id, []).append(row)
+    for shop_id, shop_rows in by_shop.items():
+        session.execute(update(Notification)
+                        .where(Notification.shop_id == shop_id, Notification.id.in_([r.id for r in shop_rows]))
+                        .values(**sql).execution_options(synchronize_session=False))
+        for row in shop_rows:
+            for name, value in new(row).items():
+                set_committed_value(row, name, value)
 
 
 def _settle(session: Session, loaded: batch.Batch, row: Notification, now: datetime) -> bool:
@@ -277,12 +302,14 @@ def _send(senders: _Transports, outgoing: list[Outgoing]) -> dict[int, Result]:
 
 def _record(app: Flask, results: dict[int, Result], now: datetime) -> None:
     with worker_session(app) as session, session.begin():
-        rows = session.scalars(select(Notification).where(Notification.id.in_(results)))
+        rows = session.scalars(select(Notification).where(Notification.id.in_(results))).all()
+        sent = [row for row in rows if results[row.id].status is NotificationStatus.SENT]
+        done = {"status": NotificationStatus.SENT.value, "error": None, "next_attempt_at": None, "sent_at": now}
+        _update_by_shop(session, sent, done, lambda _row: done)
         for row in rows:
             result = results[row.id]
             if result.status is NotificationStatus.SENT:
-                _finish(row, NotificationStatus.SENT, None)
-                row.sent_at = now
+                pass  # written above, for all of them at once
             elif result.status is NotificationStatus.FAILED:
                 _finish(row, NotificationStatus.FAILED, result.error)
             elif row.attempts >= MAX_ATTEMPTS:
