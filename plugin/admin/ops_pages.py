@@ -17,6 +17,7 @@ from ..db import get_session
 from . import health as health_report
 from . import i18n, timeline
 from .pages import _when, opened_shop, render
+from .returns_views import DECLINE_LABELS, DONE_LABELS, ITEM_REASON_LABELS
 from .sections import CHANNEL_LABELS, KIND_LABELS
 
 # Shopify's shipment statuses (shipments.STAGES) as the page words them.
@@ -28,7 +29,9 @@ TRACKING_LABELS = {
     "buyer_action_required": "Action required", "failure": "Delivery failed",
     "returning_to_sender": "Returning to sender", "delivered": "Delivered", "picked_up": "Picked up",
 }
-TYPE_LABELS = {"order": "Order", "webhook": "Webhook", "tracking": "Tracking", "message": "Message"}
+TYPE_LABELS = {"order": "Order", "webhook": "Webhook", "tracking": "Tracking", "message": "Message",
+               "return": "Return", "contact": "Contact", "survey": "Survey answer"}
+RETURN_EVENT_LABELS = {"requested": "Return requested", **DONE_LABELS}
 ORDER_EVENT_LABELS = {"placed": "Order placed", "cancelled": "Order cancelled"}
 FLAG_LABELS = {"cancelled": "order.status|Cancelled", "test": "Test order", "delayed": "Delayed"}
 STATUS_LABELS = {"pending": "pending", "processed": "processed", "failed": "failed", "sent": "sent",
@@ -69,7 +72,8 @@ def orders_page():
                   order=found, entries=entries, flags=flags,
                   type_labels=TYPE_LABELS, tracking_labels=TRACKING_LABELS, order_event_labels=ORDER_EVENT_LABELS,
                   flag_labels=FLAG_LABELS, kind_labels={k.value: v for k, v in KIND_LABELS.items()},
-                  channel_labels=CHANNEL_LABELS, **_context(shop))
+                  channel_labels=CHANNEL_LABELS, return_event_labels=RETURN_EVENT_LABELS,
+                  decline_labels=DECLINE_LABELS, item_reason_labels=ITEM_REASON_LABELS, **_context(shop))
 
 
 def health_page():

@@ -19,15 +19,19 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
+from ..help.models import Contact
 from ..models import Notification, Order, WebhookDelivery
+from ..returns.models import ReturnRequest
+from ..surveys.kinds import SurveyKind
+from ..surveys.models import SurveyResponse
 
 
 @dataclass(frozen=True)
 class Entry:
     at: datetime
-    type: str  # order | webhook | tracking | message (and whatever later sources add)
+    type: str  # order | webhook | tracking | message | return | contact | survey
     summary: str
     detail: dict = field(default_factory=dict)
 
@@ -92,12 +96,57 @@ def messages(session: Session, order: Order) -> Iterable[Entry]:
         })
 
 
-# Every source of the timeline, in one list. Domains add theirs here
-# (widget contacts, the return and its actions, survey answers).
-SOURCES: list[Source] = [order_events, webhooks, tracking, messages]
+def returns(session: Session, order: Order) -> Iterable[Entry]:
+    """Each return request of the order, then every action on it (the audit
+    lines of the returns queue: who, when, what)."""
+    requests = session.scalars(
+        select(ReturnRequest)
+        .where(ReturnRequest.shop_id == order.shop_id, ReturnRequest.order_id == order.id)
+        .options(selectinload(ReturnRequest.items), selectinload(ReturnRequest.actions))
+        .order_by(ReturnRequest.id)
+    )
+    titles = {str(item.shopify_id): item.title for item in order.line_items}
+    for r in requests:
+        yield Entry(r.requested_at, "return", f"return requested ({r.status})", {
+            "id": r.id, "event": "requested", "status": r.status, "note": r.note,
+            "items": [{"line_item_id": str(i.line_item_shopify_id), "title": titles.get(str(i.line_item_shopify_id)),
+                       "quantity": i.quantity, "reason": i.reason} for i in r.items],
+        })
+        for a in r.actions:
+            yield Entry(a.at, "return", f"return {a.action}", {
+                "id": r.id, "event": a.action, "actor": a.actor, "reason": a.reason, "note": a.note,
+            })
+
+
+def contacts(session: Session, order: Order) -> Iterable[Entry]:
+    """The shopper asked for help from the storefront (the message itself
+    went to the shop's support address and is not kept)."""
+    rows = session.scalars(
+        select(Contact).where(Contact.shop_id == order.shop_id, Contact.order_id == order.id).order_by(Contact.id))
+    for c in rows:
+        yield Entry(c.created_at, "contact", "asked for help", {
+            "id": c.id, "message_length": c.message_length, "answers_shown": list(c.answers_shown or []),
+        })
+
+
+def survey_answers(session: Session, order: Order) -> Iterable[Entry]:
+    """Survey answers about the order, each with its follow-up mark."""
+    rows = session.scalars(select(SurveyResponse).where(
+        SurveyResponse.shop_id == order.shop_id, SurveyResponse.order_id == order.id).order_by(SurveyResponse.id))
+    for r in rows:
+        yield Entry(r.answered_at, "survey", f"{r.kind} {r.score}", {
+            "id": r.id, "kind": r.kind, "score": r.score, "low": SurveyKind(r.kind).scale.is_low(r.score),
+            "touchpoint": r.touchpoint, "comment": r.comment, "changed_at": _iso(r.changed_at),
+            "followed_up_at": _iso(r.followed_up_at), "followed_up_by": r.followed_up_by,
+        })
+
+
+# Every source of the timeline, in one list: a domain that learns something
+# about orders adds its source here.
+SOURCES: list[Source] = [order_events, webhooks, tracking, messages, returns, contacts, survey_answers]
 
 # Entries at the same instant keep this order (an order is placed before its webhook is handled).
-_RANK = {"order": 0, "webhook": 1, "tracking": 2, "message": 3}
+_RANK = {"order": 0, "webhook": 1, "tracking": 2, "message": 3, "return": 4, "contact": 5, "survey": 6}
 
 
 def entries(session: Session, order: Order) -> list[Entry]:

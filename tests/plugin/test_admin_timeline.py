@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -117,7 +117,8 @@ def test_without_a_valid_token_the_timeline_is_401(client, order, case):
 
 
 def test_sources_are_one_explicit_list():
-    assert timeline.SOURCES == [timeline.order_events, timeline.webhooks, timeline.tracking, timeline.messages]
+    assert timeline.SOURCES == [timeline.order_events, timeline.webhooks, timeline.tracking, timeline.messages,
+                                timeline.returns, timeline.contacts, timeline.survey_answers]
 
 
 # --- the page -----------------------------------------------------------------
@@ -162,3 +163,54 @@ def test_the_page_speaks_french_with_french_dates(client, order):
     html = client.get(link_path(page="/app/orders") + "&q=1001&locale=fr").get_data(as_text=True)
     assert "Historique" in html and "Commande passée" in html
     assert re.search(r"<time[^>]*>01/11/2026", html)  # Babel's short French date, in the shop's zone (UTC)
+
+
+def test_the_timeline_holds_the_return_and_its_actions_contacts_and_survey_answers(client, order, shop, app):
+    """The return asked for, each action on it (who, when, what), the
+    shopper's "still need help?" and the survey answers, each in time order,
+    on the API and the page; another shop's never."""
+    from plugin.help.models import Contact
+    from plugin.returns.models import ReturnAction, ReturnItem, ReturnRequest
+    from plugin.surveys.models import SurveyInvitation, SurveyResponse
+
+    session = db()
+    line_item = session.scalar(select(Order).where(Order.id == order)).line_items[0]
+    placed = session.scalar(select(Order.shopify_created_at).where(Order.id == order))
+    request = ReturnRequest(shop_id=shop, order_id=order, key="k1", fingerprint="f1", status="approved",
+                            requested_at=placed + timedelta(days=5), note="Too <b>small</b>")
+    session.add(request)
+    session.flush()
+    session.add(ReturnItem(shop_id=shop, request_id=request.id, line_item_shopify_id=line_item.shopify_id,
+                           quantity=1, reason="SIZE_TOO_SMALL"))
+    session.add(ReturnAction(shop_id=shop, request_id=request.id, action="approve", actor="Ada Admin",
+                             at=placed + timedelta(days=6), note="Use the label"))
+    session.add(Contact(shop_id=shop, order_id=order, message_length=42, answers_shown=[],
+                        created_at=placed + timedelta(days=4)))
+    invitation = SurveyInvitation(shop_id=shop, order_id=order, touchpoint="delivery", kinds=["csat"],
+                                  status="answered", due_at=placed, sent_at=placed, locale="en")
+    session.add(invitation)
+    session.flush()
+    session.add(SurveyResponse(shop_id=shop, invitation_id=invitation.id, kind="csat", score=2, order_id=order,
+                               touchpoint="delivery", comment="Box <i>crushed</i>", locale="en",
+                               answered_at=placed + timedelta(days=7)))
+    session.commit()
+
+    entries = get(client, "/api/admin/orders/%231001").json["timeline"]
+    mine = [(e["type"], e["detail"].get("event") or e["detail"].get("kind")) for e in entries
+            if e["type"] in ("return", "contact", "survey")]
+    assert mine == [("contact", None), ("return", "requested"), ("return", "approve"), ("survey", "csat")]
+    requested = next(e for e in entries if e["type"] == "return" and e["detail"]["event"] == "requested")
+    assert requested["detail"]["items"] == [{"line_item_id": str(line_item.shopify_id), "title": line_item.title,
+                                             "quantity": 1, "reason": "SIZE_TOO_SMALL"}]
+    answer = next(e for e in entries if e["type"] == "survey")["detail"]
+    assert answer["score"] == 2 and answer["low"] is True and answer["comment"] == "Box <i>crushed</i>"
+
+    page = client.get(link_path(page="/app/orders") + "&q=1001").get_data(as_text=True)
+    assert "Return requested" in page and "Approved" in page and "Ada Admin" in page
+    assert "Asked for help from the storefront" in page
+    assert "Box &lt;i&gt;crushed&lt;/i&gt;" in page and "<i>crushed" not in page
+    assert "Too &lt;b&gt;small&lt;/b&gt;" in page
+
+    other = make_session_token(API_KEY, SECRET, OTHER)
+    refused = get(client, "/api/admin/orders/%231001", bearer=other)
+    assert refused.status_code == 403 and "crushed" not in refused.get_data(as_text=True)  # not installed there
