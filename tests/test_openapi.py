@@ -207,12 +207,19 @@ REAL = {
         "path": lambda a: {"request_id": a.return_id, "action": "decline"}, "json": {"reason": "OTHER", "note": "No"}},
     ("GET", "/api/admin/metrics"): {"query": {"by": "carrier"}},
     ("GET", "/api/admin/surveys/responses.csv"): {},
+    ("GET", "/api/admin/surveys/low-answers"): {"query": {"followed_up": "no", "per_page": 5}},
+    ("POST", "/api/admin/surveys/low-answers/{answer_id}/follow-up"): {"path": lambda a: {"answer_id": a.answer_id}},
     ("POST", "/proxy/api/lookup"): {"json": {"order": "#1001", "email": SHARED_EMAIL}},
     ("GET", "/proxy/api/orders/{token}"): {"path": lambda a: {"token": a.order_token()}, "query": {"locale": "de"}},
     ("POST", "/proxy/api/contact"): {"json": lambda a: {"token": a.order_token(), "message": "Where is it?"}},
+    ("POST", "/proxy/api/returns"): {"json": lambda a: {
+        "token": a.order_token(), "key": "form-1", "note": "Too small", "locale": "fr",
+        "items": [{"line_item_id": str(a.line_item_id), "quantity": 1, "reason": "DEFECTIVE", "note": "Cracked"}]}},
     ("POST", "/widgets/api/lookup"): {"json": {"order": "1001", "email": SHARED_EMAIL.upper()}},
     ("GET", "/widgets/api/orders/{token}"): {"path": lambda a: {"token": a.order_token()}},
     ("POST", "/widgets/api/contact"): {"json": lambda a: {"token": a.order_token(), "message": "Hello"}},
+    ("POST", "/widgets/api/returns"): {"json": lambda a: {
+        "token": a.order_token(), "items": [{"line_item_id": str(a.line_item_id), "quantity": 1, "reason": "unwanted"}]}},
 }
 
 
