@@ -150,6 +150,11 @@ class Credentials:
 
     def apply(self, case) -> None:
         case.headers, case.query = self.sign(case.operation.path, case.headers, case.query)
+        # A return request's generated token would only ever be refused (404):
+        # with a genuine one the items themselves are what is tried.
+        if case.operation.path.endswith("/api/returns") and isinstance(case.body, dict) \
+                and isinstance(case.body.get("token"), str):
+            case.body["token"] = self.side.order_token()
 
     def proxy_query(self, query: dict) -> dict:
         """The request's own parameters with Shopify's, signed as the app proxy signs them."""
