@@ -224,7 +224,8 @@ REAL = {
     ("GET", "/widgets/api/orders/{token}"): {"path": lambda a: {"token": a.order_token()}},
     ("POST", "/widgets/api/contact"): {"json": lambda a: {"token": a.order_token(), "message": "Hello"}},
     ("POST", "/widgets/api/returns"): {"json": lambda a: {
-        "token": a.order_token(), "items": [{"line_item_id": str(a.line_item_id), "quantity": 1, "reason": "unwanted"}]}},
+        "token": a.order_token(),
+        "items": [{"line_item_id": str(a.line_item_id), "quantity": 1, "reason": "unwanted"}]}},
 }
 
 

@@ -136,8 +136,9 @@ def build(app, a_domain: str = SHOP) -> tuple[Side, Side]:
             session.flush()
             session.add(ReturnItem(shop_id=shop.id, request_id=returned.id, line_item_shopify_id=line.shopify_id,
                                    quantity=1, reason="DEFECTIVE", note=f"{product} broke"))
-            invitation = SurveyInvitation(shop_id=shop.id, order_id=order.id, touchpoint="delivery", kinds=["csat", "ces"],
-                                          carrier=f"{city} Post", products=[product], status="answered",
+            invitation = SurveyInvitation(shop_id=shop.id, order_id=order.id, touchpoint="delivery",
+                                          kinds=["csat", "ces"], carrier=f"{city} Post", products=[product],
+                                          status="answered",
                                           due_at=now - timedelta(days=1), sent_at=now - timedelta(days=1),
                                           answered_at=now - timedelta(hours=20), locale="en")
             session.add(invitation)
