@@ -57,11 +57,11 @@ class Ctx:
         return self.fill(template).replace("#", "%23")
 
     def fill(self, value):
-        """``value`` with {a.…} and {b.…} (the shops' Side fields), {b_token} (B's
-        own order token) and {crossed_token} (a genuine token naming shop A and
-        B's order) filled in, in strings, lists and dicts alike."""
+        """``value`` with {a.…} and {b.…} (the shops' Side fields), {a_token} and
+        {b_token} (each shop's own order token) and {crossed_token} (a genuine
+        token naming shop A and B's order) filled in, in strings, lists and dicts alike."""
         if isinstance(value, str):
-            return value.format(a=self.a, b=self.b, b_token=self.b.order_token(),
+            return value.format(a=self.a, b=self.b, a_token=self.a.order_token(), b_token=self.b.order_token(),
                                 crossed_token=self.a.order_token(order_id=self.b.order_id))
         if isinstance(value, dict):
             return {k: self.fill(v) for k, v in value.items()}
@@ -206,6 +206,24 @@ def widget(method: str, path: str, json=None, refused: tuple[int, ...] = (404,))
     return Case(run)
 
 
+def each(*cases: Case) -> Case:
+    """Several attempts at one route (e.g. B's token, then A's token with B's item)."""
+    def run(ctx):
+        for case in cases:
+            case.run(ctx)
+    return Case(run, demo=any(case.demo for case in cases))
+
+
+def _return_of(token: str, item: str = "{b.line_item_id}") -> dict:
+    """A return request's JSON body: one of ``item`` (B's returnable line item by default)."""
+    return {"token": token, "items": [{"line_item_id": item, "quantity": 1, "reason": "DEFECTIVE"}], "key": "k1"}
+
+
+def _return_form(token: str) -> dict:
+    """The proxy page's plain return form, for B's returnable line item."""
+    return {"token": token, "line_item_id": "{b.line_item_id}", "quantity": "1", "reason": "DEFECTIVE", "key": "k1"}
+
+
 def signed_link(method: str, path: str, purpose: str, refused: tuple[int, ...] = (404,)) -> Case:
     """A page opened from a signed link (/t, /u, /s): a genuine token naming
     shop A and B's object (B's order, invitation or address) → ``refused``;
@@ -320,6 +338,10 @@ ROUTES: dict[str, Case] = {
     "GET /api/admin/metrics": admin_api("GET", "/api/admin/metrics?by=carrier", refused=(200,), own=True),
     "GET /api/admin/surveys/responses.csv": admin_api("GET", "/api/admin/surveys/responses.csv", refused=(200,),
                                                       own=True),
+    "GET /api/admin/surveys/low-answers": admin_api("GET", "/api/admin/surveys/low-answers?followed_up=no",
+                                                    refused=(200,), own=True),
+    "POST /api/admin/surveys/low-answers/<int:answer_id>/follow-up":
+        admin_api("POST", "/api/admin/surveys/low-answers/{b.answer_id}/follow-up"),
     # storefront through the app proxy
     "GET /proxy/": proxy("GET", "/proxy/", query={"order": "{b_token}", "logged_in_customer_id": "602"}),
     "POST /proxy/": proxy("POST", "/proxy/", form={"order": "{b.only_order_name}", "email": "{b.only_email}"}),
@@ -327,12 +349,22 @@ ROUTES: dict[str, Case] = {
                                     json={"order": "{b.only_order_name}", "email": "{b.only_email}"}),
     "GET /proxy/api/orders/<token>": proxy("GET", "/proxy/api/orders/{crossed_token}"),
     "POST /proxy/api/contact": proxy("POST", "/proxy/api/contact", json={"token": "{b_token}", "message": "Hi"}),
+    # returns: B's token, a token naming A with B's order, or A's own order with B's line item
+    "POST /proxy/api/returns": each(proxy("POST", "/proxy/api/returns", json=_return_of("{b_token}")),
+                                    proxy("POST", "/proxy/api/returns", json=_return_of("{crossed_token}")),
+                                    proxy("POST", "/proxy/api/returns", json=_return_of("{a_token}"), refused=(422,))),
+    "POST /proxy/returns": each(proxy("POST", "/proxy/returns", form=_return_form("{crossed_token}")),
+                                proxy("POST", "/proxy/returns", form=_return_form("{a_token}"), refused=(422,))),
     # storefront by script tag
     "POST /widgets/api/lookup": widget("POST", "/widgets/api/lookup",
                                        json={"order": "{b.only_order_name}", "email": "{b.only_email}"}),
     "GET /widgets/api/orders/<token>": widget("GET", "/widgets/api/orders/{b_token}"),
     "POST /widgets/api/contact": widget("POST", "/widgets/api/contact", json={"token": "{crossed_token}",
                                                                               "message": "Hi"}),
+    "POST /widgets/api/returns": each(widget("POST", "/widgets/api/returns", json=_return_of("{b_token}")),
+                                      widget("POST", "/widgets/api/returns", json=_return_of("{crossed_token}")),
+                                      widget("POST", "/widgets/api/returns", json=_return_of("{a_token}"),
+                                             refused=(422,))),
     # pages opened from messages' signed links
     "GET /t/<token>": signed_link("GET", "/t/{token}", "track"),
     "GET /u/<token>": signed_link("GET", "/u/{token}", "unsubscribe", refused=(200,)),

@@ -41,8 +41,8 @@ SPEC = yaml.safe_load(SPEC_PATH.read_text())
 JSON_PREFIXES = ("/api/admin/", "/proxy/api/", "/widgets/api/")
 ALSO_DESCRIBED = ("/healthz",)
 METHODS = ("get", "put", "post", "patch", "delete")
-# Generated examples per operation and database: with 22 operations on two
-# databases, about 400 requests in all, in well under two minutes. The longer
+# Generated examples per operation and database: with 27 operations on two
+# databases, about 450 requests in all, in well under two minutes. The longer
 # run, `AFTERCARE_FUZZ_EXAMPLES=60 pytest tests/test_openapi.py -k generated`,
 # takes a random seed and adds the coverage phase (every boundary of every
 # parameter): about 2,000 requests per database.
@@ -150,6 +150,11 @@ class Credentials:
 
     def apply(self, case) -> None:
         case.headers, case.query = self.sign(case.operation.path, case.headers, case.query)
+        # A return request's generated token would only ever be refused (404):
+        # with a genuine one the items themselves are what is tried.
+        if case.operation.path.endswith("/api/returns") and isinstance(case.body, dict) \
+                and isinstance(case.body.get("token"), str):
+            case.body["token"] = self.side.order_token()
 
     def proxy_query(self, query: dict) -> dict:
         """The request's own parameters with Shopify's, signed as the app proxy signs them."""
@@ -207,12 +212,20 @@ REAL = {
         "path": lambda a: {"request_id": a.return_id, "action": "decline"}, "json": {"reason": "OTHER", "note": "No"}},
     ("GET", "/api/admin/metrics"): {"query": {"by": "carrier"}},
     ("GET", "/api/admin/surveys/responses.csv"): {},
+    ("GET", "/api/admin/surveys/low-answers"): {"query": {"followed_up": "no", "per_page": 5}},
+    ("POST", "/api/admin/surveys/low-answers/{answer_id}/follow-up"): {"path": lambda a: {"answer_id": a.answer_id}},
     ("POST", "/proxy/api/lookup"): {"json": {"order": "#1001", "email": SHARED_EMAIL}},
     ("GET", "/proxy/api/orders/{token}"): {"path": lambda a: {"token": a.order_token()}, "query": {"locale": "de"}},
     ("POST", "/proxy/api/contact"): {"json": lambda a: {"token": a.order_token(), "message": "Where is it?"}},
+    ("POST", "/proxy/api/returns"): {"json": lambda a: {
+        "token": a.order_token(), "key": "form-1", "note": "Too small", "locale": "fr",
+        "items": [{"line_item_id": str(a.line_item_id), "quantity": 1, "reason": "DEFECTIVE", "note": "Cracked"}]}},
     ("POST", "/widgets/api/lookup"): {"json": {"order": "1001", "email": SHARED_EMAIL.upper()}},
     ("GET", "/widgets/api/orders/{token}"): {"path": lambda a: {"token": a.order_token()}},
     ("POST", "/widgets/api/contact"): {"json": lambda a: {"token": a.order_token(), "message": "Hello"}},
+    ("POST", "/widgets/api/returns"): {"json": lambda a: {
+        "token": a.order_token(),
+        "items": [{"line_item_id": str(a.line_item_id), "quantity": 1, "reason": "unwanted"}]}},
 }
 
 
@@ -238,3 +251,64 @@ def test_real_requests_are_answered_as_described(operation, world, live_server):
                                 json=value("json"), timeout=30)
     assert 200 <= response.status_code < 300, (response.status_code, response.text[:500])
     schema[template][method].validate_response(response)
+
+
+# --- answers generated requests cannot reach (they hold no valid token) ------------
+
+def _call(world, live_server, method: str, path: str, **kwargs) -> requests.Response:
+    headers, query = world.sign(path, {}, kwargs.pop("query", None))
+    return requests.request(method, f"{live_server}{path}", params=query, headers=headers, timeout=30, **kwargs)
+
+
+@pytest.mark.parametrize("path", ["/proxy/api/returns", "/widgets/api/returns"])
+def test_return_requests_repeated_and_refused_are_answered_as_described(path, world, live_server):
+    """The same key again (200), the key reused for other items (409), an
+    item with none left to return (422 not_returnable) and a bad quantity
+    (422 naming its field): each as described, and only the first stored."""
+    a = world.side
+    token, item = a.order_token(), str(a.line_item_id)
+
+    def ask(key, quantity=1, reason="DEFECTIVE"):
+        body = {"token": token, "key": key, "items": [{"line_item_id": item, "quantity": quantity, "reason": reason}]}
+        response = _call(world, live_server, "POST", path, json=body)
+        schema[path]["post"].validate_response(response)
+        return response
+
+    first = ask("k1")
+    assert first.status_code == 201, first.text
+    again = ask("k1")
+    assert again.status_code == 200 and again.json()["return"]["id"] == first.json()["return"]["id"]
+    reused = ask("k1", reason="UNWANTED")
+    assert reused.status_code == 409 and reused.json()["error"] == "key_reused", reused.text
+    none_left = ask("k2")
+    assert none_left.status_code == 422, none_left.text
+    assert none_left.json() | {"message": ""} == {"error": "not_returnable", "why": "already_returned",
+                                                  "field": "items[0].line_item_id", "message": ""}
+    too_many = ask("k3", quantity=0)
+    assert too_many.status_code == 422 and too_many.json()["field"] == "items[0].quantity", too_many.text
+    assert [r["id"] for r in first.json()["returns"]["requests"]] == [first.json()["return"]["id"],
+                                                                      str(a.return_id)]
+    listed = ask("k1").json()["returns"]["requests"]
+    assert len(listed) == 2, "a refused request was stored"
+
+
+def test_low_answers_marked_twice_and_bad_filters_are_answered_as_described(world, live_server):
+    """The second mark (409, showing the first), an answer the shop does not
+    have as low (404) and a filter that is neither yes nor no (422)."""
+    a = world.side
+    mark = f"/api/admin/surveys/low-answers/{a.answer_id}/follow-up"
+    first = _call(world, live_server, "POST", mark)
+    assert first.status_code == 200 and first.json()["followed_up_at"], first.text
+    second = _call(world, live_server, "POST", mark)
+    assert second.status_code == 409 and second.json()["answer"] == first.json(), second.text
+    schema["/api/admin/surveys/low-answers/{answer_id}/follow-up"]["post"].validate_response(second)
+    missing = _call(world, live_server, "POST", f"/api/admin/surveys/low-answers/{a.answer_id + 1000}/follow-up")
+    assert missing.status_code == 404, missing.text
+    schema["/api/admin/surveys/low-answers/{answer_id}/follow-up"]["post"].validate_response(missing)
+    listed = "/api/admin/surveys/low-answers"
+    bad = _call(world, live_server, "GET", listed, query={"followed_up": "maybe"})
+    assert bad.status_code == 422 and bad.json()["field"] == "followed_up", bad.text
+    schema[listed]["get"].validate_response(bad)
+    done = _call(world, live_server, "GET", listed, query={"followed_up": "yes"})
+    assert [answer["id"] for answer in done.json()["items"]] == [a.answer_id], done.text
+    schema[listed]["get"].validate_response(done)

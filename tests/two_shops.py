@@ -45,6 +45,8 @@ class Side:
     return_id: int = 0
     export_id: int = 0
     invitation_id: int = 0
+    answer_id: int = 0  # its low survey answer (CES 2), not followed up
+    line_item_id: int = 0  # Shopify id of #1001's line item: 2 bought and shipped, 1 in a return, 1 returnable
     markers: tuple[str, ...] = field(default_factory=tuple)
 
     def order_token(self, order_id: int | None = None, shop_id: int | None = None) -> str:
@@ -72,8 +74,10 @@ def _side(letter: str, domain: str, n: int) -> Side:
 def build(app, a_domain: str = SHOP) -> tuple[Side, Side]:
     """Shop A (``a_domain``, the tests' SHOP) and shop B (OTHER_SHOP), each with: order #1001
     by shared@example.com (shipped, a tracking event), an order only it has,
-    a failed message, a failed webhook delivery, a return request, a data
-    export, a survey answer and its own support address."""
+    a failed message, a failed webhook delivery, a return request for one of
+    the two items bought (the other may still go back), a data export, a
+    survey answered with a high CSAT and a low CES (not followed up yet) and
+    its own support address."""
     a, b = _side("A", a_domain, 1), _side("B", OTHER_SHOP, 2)
     now = datetime.now(timezone.utc)
     for n, side in enumerate((a, b), start=1):
@@ -104,7 +108,7 @@ def build(app, a_domain: str = SHOP) -> tuple[Side, Side]:
             session.flush()
             side.order_id, side.only_order_id = order.id, only.id
             line = LineItem(shop_id=shop.id, order_id=order.id, shopify_id=5_570_000 + n, title=product,
-                            quantity=1, price=10)
+                            quantity=2, price=10)
             parcel = Fulfillment(shop_id=shop.id, order_id=order.id, shopify_id=5_580_000 + n, name="#1001.1",
                                  status="success", shipment_status="delivered", tracking_company=f"{city} Post",
                                  tracking_numbers=[tracking], tracking_urls=[url],
@@ -113,7 +117,7 @@ def build(app, a_domain: str = SHOP) -> tuple[Side, Side]:
             session.flush()
             session.add_all([
                 FulfillmentLineItem(shop_id=shop.id, fulfillment_id=parcel.id, line_item_shopify_id=line.shopify_id,
-                                    quantity=1),
+                                    quantity=2),
                 TrackingEvent(shop_id=shop.id, fulfillment_id=parcel.id, status="delivered",
                               message=f"Delivered in {city}", city=city, happened_at=now - timedelta(days=2)),
             ])
@@ -132,16 +136,23 @@ def build(app, a_domain: str = SHOP) -> tuple[Side, Side]:
             session.flush()
             session.add(ReturnItem(shop_id=shop.id, request_id=returned.id, line_item_shopify_id=line.shopify_id,
                                    quantity=1, reason="DEFECTIVE", note=f"{product} broke"))
-            invitation = SurveyInvitation(shop_id=shop.id, order_id=order.id, touchpoint="delivery", kinds=["csat"],
-                                          carrier=f"{city} Post", products=[product], status="answered",
+            invitation = SurveyInvitation(shop_id=shop.id, order_id=order.id, touchpoint="delivery",
+                                          kinds=["csat", "ces"], carrier=f"{city} Post", products=[product],
+                                          status="answered",
                                           due_at=now - timedelta(days=1), sent_at=now - timedelta(days=1),
                                           answered_at=now - timedelta(hours=20), locale="en")
             session.add(invitation)
             session.flush()
-            session.add(SurveyResponse(shop_id=shop.id, invitation_id=invitation.id, kind="csat", score=5,
-                                       comment=comment, order_id=order.id, touchpoint="delivery",
-                                       carrier=f"{city} Post", products=[product], locale="en",
-                                       answered_at=now - timedelta(hours=20)))
+            low = SurveyResponse(shop_id=shop.id, invitation_id=invitation.id, kind="ces", score=2,
+                                 comment=f"{first} waited a week", order_id=order.id, touchpoint="delivery",
+                                 carrier=f"{city} Post", products=[product], locale="en",
+                                 answered_at=now - timedelta(hours=20))
+            session.add_all([low, SurveyResponse(shop_id=shop.id, invitation_id=invitation.id, kind="csat", score=5,
+                                                 comment=comment, order_id=order.id, touchpoint="delivery",
+                                                 carrier=f"{city} Post", products=[product], locale="en",
+                                                 answered_at=now - timedelta(hours=20))])
+            session.flush()
+            side.answer_id, side.line_item_id = low.id, line.shopify_id
             side.notification_id, side.delivery_id = message.id, delivery.id
             side.return_id, side.export_id, side.invitation_id = returned.id, export.id, invitation.id
     return a, b
