@@ -231,7 +231,7 @@ def signed_link(method: str, path: str, purpose: str, refused: tuple[int, ...] =
     def run(ctx):
         b = ctx.b
         objects = {"order_id": b.order_id, "invitation_id": b.invitation_id, "address": b.only_email,
-                   "category": "shipping"}
+                   "category": "shipping", "question": "csat", "score": 4}
         fields = links.PURPOSES[purpose][2]
         crossed = links.dumps(purpose, **{f: ctx.a.id if f == "shop_id" else objects[f] for f in fields})
         response = ctx.client.open(path.format(token=crossed), method=method)
@@ -369,6 +369,8 @@ ROUTES: dict[str, Case] = {
     "GET /t/<token>": signed_link("GET", "/t/{token}", "track"),
     "GET /u/<token>": signed_link("GET", "/u/{token}", "unsubscribe", refused=(200,)),
     "POST /u/<token>": signed_link("POST", "/u/{token}", "unsubscribe", refused=(200,)),
+    "GET /s/<token>": signed_link("GET", "/s/{token}", "survey"),
+    "POST /s/<token>": signed_link("POST", "/s/{token}", "survey"),
     # `aftercare demo` only: its one demo shop
     "GET /demo": demo("/demo"),
     "GET /demo/storefront": demo("/demo/storefront"),
