@@ -117,6 +117,9 @@ class Shop(Base):
     scopes: Mapped[str | None] = mapped_column(String(1000))
     # The OAuth state of the last completed install: a replayed callback reuses it.
     install_nonce: Mapped[str | None] = mapped_column(String(64))
+    # Origin of the shop's primary (often custom) storefront domain, e.g.
+    # https://shop.example.com, from Shopify's shop { primaryDomain { url } }.
+    primary_domain_url: Mapped[str | None] = mapped_column(String(255))
     # IANA zone (e.g. Europe/Paris) for quiet hours and dates; NULL = UTC until known.
     iana_timezone: Mapped[str | None] = mapped_column(String(64))
     # When to try again to create the shop's webhook subscriptions (NULL: none owed).
