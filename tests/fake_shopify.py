@@ -818,7 +818,7 @@ class FakeShopify:
                     domain=shop,
                     info={"id": f"gid://shopify/Shop/{60_000_000 + len(self._shops)}", "name": name,
                           "email": f"owner@{shop.split('.')[0]}.example", "myshopifyDomain": shop,
-                          "primaryDomain": {"host": shop}, "currencyCode": "USD", "ianaTimezone": "America/New_York",
+                          "primaryDomain": {"host": shop, "url": f"https://{shop}"}, "currencyCode": "USD", "ianaTimezone": "America/New_York",
                           "contactEmail": f"support@{shop.split('.')[0]}.example"})
             return self._shops[shop]
 
