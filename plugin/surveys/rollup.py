@@ -16,7 +16,9 @@ its order has products, more rows than it saves.
 
 ``install(bind)`` creates the triggers (the migration calls it) and
 ``backfill(bind)`` fills the tables from what exists (the migration, and a
-bulk load that turned the triggers off).
+bulk load that turned the triggers off). A later migration that recreates
+either table (Alembic's batch mode on SQLite copies the table and drops it)
+loses its triggers: it must call ``install`` and ``backfill`` again.
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ from plugin.returns import ReturnRequest, ReturnStatus
 from ...conftest import SHOP, db
 from ...webhooks.test_returns import deliver, order_id_of
 from ..test_admin_api import token
+from ..test_admin_pages import link_path
 from ..test_admin_settings import call
 from .helpers import TOKEN, act, add_order, line_item_id, order_node, request
 from .test_sync import make_due
@@ -155,6 +156,8 @@ def test_shopifys_user_errors_show_on_the_return_in_the_admin_queue(app, client,
     row = queue_row(client, made)
     assert row["status"] == "refunded" and row["shopify"]["state"] == "failed"
     assert "Return must be open to be processed" in row["shopify"]["error"]
+    html = client.get(link_path(page="/app/returns")).get_data(as_text=True)
+    assert "Return must be open to be processed; it is CLOSED." in html  # on the Returns page too
     assert "return_refunded" not in kinds(smtp)  # nobody was refunded, nobody is told so
 
 
