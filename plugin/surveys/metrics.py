@@ -14,8 +14,8 @@ product, touchpoint or lateness. The whole UTC days of a range are read from
 the daily counts (rollup.py: a few hundred rows a day whatever the volume),
 the hours at its ends from the answers and invitations themselves, each
 counting only (group, kind, score); answers carry their carrier, products and
-days late, so no join is needed. By product the answers are read (twice: its
-groups overlap), so that breakdown grows with the answers in the range: see
+days late, so no join is needed. By product, the whole UTC months come from
+monthly counts and the days around them from the answers: see
 bench/metrics.py.
 """
 
@@ -112,9 +112,22 @@ def _whole_days(start: datetime, end: datetime) -> tuple[datetime, datetime] | N
     return (first, last) if first < last else None
 
 
+def _whole_months(start: datetime, end: datetime) -> tuple[datetime, datetime] | None:
+    """The first and last start of a UTC month inside [start, end), if a whole month lies between."""
+    days = _whole_days(start, end)
+    if days is None:
+        return None
+    first, last = days
+    if first.day != 1:
+        first = (first.replace(day=1) + timedelta(days=32)).replace(day=1)
+    last = last.replace(day=1)
+    return (first, last) if first < last else None
+
+
 def _parts(start: datetime, end: datetime, by: str | None) -> tuple[list[tuple[datetime, datetime]], tuple | None]:
-    """The spans to read row by row, and the whole days to read from the daily counts."""
-    days = None if by == "product" else _whole_days(start, end)
+    """The spans to read row by row, and the whole days (for products: whole
+    months, rollup.py) to read from the daily counts."""
+    days = _whole_months(start, end) if by == "product" else _whole_days(start, end)
     if days is None:
         return [(start, end)], None
     return [span for span in ((start, days[0]), (days[1], end)) if span[0] < span[1]], days

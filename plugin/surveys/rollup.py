@@ -11,8 +11,10 @@ read them for the whole UTC days of a range and the answers themselves for
 the hours at its ends (metrics.py).
 
 A group is ("-", "") for all rows, or (dimension, "=" + value) with "" for
-NULL. Product is not kept here: an answer is in as many product groups as
-its order has products, more rows than it saves.
+NULL. Products are counted by UTC month instead (``day`` is the month's
+first day, dimension "product"): an answer is in as many product groups as
+its order has products, so daily product counts would be about as many rows
+as the answers themselves.
 
 ``install(bind)`` creates the triggers (the migration calls it) and
 ``backfill(bind)`` fills the tables from what exists (the migration, and a
@@ -26,8 +28,8 @@ from __future__ import annotations
 from sqlalchemy import text
 
 DIMENSIONS = ("carrier", "touchpoint", "lateness")
-RESPONSE_COLUMNS = "shop_id, kind, score, carrier, touchpoint, days_late, answered_at"
-INVITATION_COLUMNS = "shop_id, carrier, touchpoint, days_late, sent_at, answered_at"
+RESPONSE_COLUMNS = "shop_id, kind, score, carrier, touchpoint, days_late, products, answered_at"
+INVITATION_COLUMNS = "shop_id, carrier, touchpoint, days_late, products, sent_at, answered_at"
 
 
 def key_of(value: str | None) -> str:
@@ -57,6 +59,19 @@ def _day(dialect: str, column: str) -> str:
     return f"CAST(({column} AT TIME ZONE 'UTC') AS date)" if dialect == "postgresql" else f"date({column})"
 
 
+def _month(dialect: str, column: str) -> str:
+    if dialect == "postgresql":
+        return f"CAST(date_trunc('month', {column} AT TIME ZONE 'UTC') AS date)"
+    return f"date({column}, 'start of month')"
+
+
+def _products(dialect: str, row: str) -> str:
+    """Each product of a row's order once, with how many times it is listed: (value, n)."""
+    each = (f"json_array_elements_text({row}.products) AS p(value)" if dialect == "postgresql"
+            else f"json_each({row}.products) AS p")
+    return f"(SELECT p.value AS value, count(*) AS n FROM {each} GROUP BY p.value)"
+
+
 def _answer_statements(dialect: str, row: str, sign: str) -> list[str]:
     day = _day(dialect, f"{row}.answered_at")
     out = []
@@ -72,6 +87,20 @@ def _answer_statements(dialect: str, row: str, sign: str) -> list[str]:
                 "UPDATE survey_answer_days SET answers = answers - 1 "
                 f"WHERE shop_id = {row}.shop_id AND day = {day} AND dimension = {dimension} AND key = {key} "
                 f"AND kind = {row}.kind AND score = {row}.score")
+    month, products = _month(dialect, f"{row}.answered_at"), _products(dialect, row)
+    if sign == "+":
+        out.append(
+            "INSERT INTO survey_answer_days (shop_id, day, dimension, key, kind, score, answers) "
+            f"SELECT {row}.shop_id, {month}, 'product', '=' || p.value, {row}.kind, {row}.score, p.n "
+            f"FROM {products} AS p WHERE true "
+            "ON CONFLICT (shop_id, day, dimension, key, kind, score) DO UPDATE SET answers = "
+            "survey_answer_days.answers + excluded.answers")
+    else:
+        out.append(
+            f"UPDATE survey_answer_days SET answers = answers - (SELECT p.n FROM {products} AS p "
+            "WHERE '=' || p.value = survey_answer_days.key) "
+            f"WHERE shop_id = {row}.shop_id AND day = {month} AND dimension = 'product' "
+            f"AND kind = {row}.kind AND score = {row}.score AND key IN (SELECT '=' || p.value FROM {products} AS p)")
     return out
 
 
@@ -91,6 +120,21 @@ def _invitation_statements(dialect: str, row: str, sign: str) -> list[str]:
                 f"UPDATE survey_invitation_days SET sent = sent - 1, answered = answered - {answered} "
                 f"WHERE {row}.sent_at IS NOT NULL AND shop_id = {row}.shop_id AND day = {day} "
                 f"AND dimension = {dimension} AND key = {key}")
+    month, products = _month(dialect, f"{row}.sent_at"), _products(dialect, row)
+    if sign == "+":
+        out.append(
+            "INSERT INTO survey_invitation_days (shop_id, day, dimension, key, sent, answered) "
+            f"SELECT {row}.shop_id, {month}, 'product', '=' || p.value, p.n, p.n * {answered} "
+            f"FROM {products} AS p WHERE {row}.sent_at IS NOT NULL "
+            "ON CONFLICT (shop_id, day, dimension, key) DO UPDATE SET "
+            "sent = survey_invitation_days.sent + excluded.sent, "
+            "answered = survey_invitation_days.answered + excluded.answered")
+    else:
+        one = f"(SELECT p.n FROM {products} AS p WHERE '=' || p.value = survey_invitation_days.key)"
+        out.append(
+            f"UPDATE survey_invitation_days SET sent = sent - {one}, answered = answered - {one} * {answered} "
+            f"WHERE {row}.sent_at IS NOT NULL AND shop_id = {row}.shop_id AND day = {month} "
+            f"AND dimension = 'product' AND key IN (SELECT '=' || p.value FROM {products} AS p)")
     return out
 
 
@@ -153,6 +197,10 @@ def backfill(bind) -> None:
     answers = " UNION ALL ".join(
         f"SELECT shop_id, {_day(dialect, r + '.answered_at')} AS day, {dimension} AS dimension, {key} AS key, "
         f"kind, score FROM {r}" for dimension, key in _groups(r))
+    each = ("json_array_elements_text(x.products) AS p(value)" if dialect == "postgresql"
+            else "json_each(x.products) AS p")
+    answers += (f" UNION ALL SELECT x.shop_id, {_month(dialect, 'x.answered_at')}, 'product', '=' || p.value, "
+                f"x.kind, x.score FROM {r} AS x CROSS JOIN {each}")
     bind.execute(text(
         "INSERT INTO survey_answer_days (shop_id, day, dimension, key, kind, score, answers) "
         f"SELECT shop_id, day, dimension, key, kind, score, count(*) FROM ({answers}) AS a "
@@ -161,6 +209,9 @@ def backfill(bind) -> None:
         f"SELECT shop_id, {_day(dialect, i + '.sent_at')} AS day, {dimension} AS dimension, {key} AS key, "
         f"CASE WHEN answered_at IS NULL THEN 0 ELSE 1 END AS answered FROM {i} WHERE sent_at IS NOT NULL"
         for dimension, key in _groups(i))
+    invitations += (f" UNION ALL SELECT x.shop_id, {_month(dialect, 'x.sent_at')}, 'product', '=' || p.value, "
+                    f"CASE WHEN x.answered_at IS NULL THEN 0 ELSE 1 END FROM {i} AS x CROSS JOIN {each} "
+                    "WHERE x.sent_at IS NOT NULL")
     bind.execute(text(
         "INSERT INTO survey_invitation_days (shop_id, day, dimension, key, sent, answered) "
         f"SELECT shop_id, day, dimension, key, count(*), sum(answered) FROM ({invitations}) AS v "
