@@ -11,13 +11,13 @@ tenth unknown), an eighth after returns, 80% of invitations answered with two
 questions each.
 
 Seen on 2 shared cores under a load average of 6–8 (PostgreSQL 15, 1M
-answers, 2026-12-02), median of 5: a year with no breakdown 15.5 ms, by
-carrier 17.8, touchpoint 15.8, lateness 15.2, week 65.6, product 4,161 (JSON
-unnested per row); the CSV of the year, 999,432 rows in 52 s, peaked at
-106.1 MiB, the same as a month's (+0.0 MiB). Before the daily counts
-(plugin/surveys/rollup.py), on the same machine minutes earlier: 1,213 ms,
+answers, 2026-12-02), median of 5: a year with no breakdown 9.8 ms, by
+carrier 23.5, touchpoint 10.5, lateness 11.3, week 44.2, product 26.3; the
+CSV of the year, 999,432 rows in 25 s, peaked at 106.0 MiB, the same as a
+month's (+0.0 MiB). Before the daily and monthly counts
+(plugin/surveys/rollup.py), on the same machine an hour earlier: 1,213 ms,
 1,244, 1,341, 1,126, 2,189 and 8,259: every call read every answer and
-invitation of the range. By product still does, and is over the target.
+invitation of the range.
 
     python bench/metrics.py [--answers 1000000 | --quick] [--database-url URL]
 
