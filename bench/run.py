@@ -6,6 +6,8 @@
 - worker: N queued deliveries drained by 1, 2 and 4 worker processes;
 - notifications: N outbox emails sent by one `aftercare worker --once` to a
   local SMTP sink, against a bare smtplib loop to the same sink;
+- lookup: the widget's order lookup over HTTP with 10,000 and 1,000,000
+  orders, against the same order view by its signed token;
 - memory: peak RSS of a web worker and of a queue worker;
 - correctness: 4 workers, 30 % duplicate deliveries, shuffled, many orders:
   every order ends in its newest state, no delivery runs twice;
@@ -36,15 +38,15 @@ ROOT = Path(__file__).resolve().parents[1]
 if __name__ == "__main__":  # `python bench/run.py`: import the project, not bench/'s modules, by name
     sys.path[:] = [str(ROOT), *(p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench")]
 
-from bench import drain, ingest, machines, notifications  # noqa: E402
+from bench import drain, ingest, lookup, machines, notifications  # noqa: E402
 from bench.data import fresh_database  # noqa: E402
 
 FULL = {"ingest_seconds": 20, "warmup_seconds": 3, "deliveries": 20_000,
         "correctness": (20_000, 2_000), "workers": (1, 2, 4), "notifications": notifications.FULL,
-        "machines": (2_000, 400)}
+        "machines": (2_000, 400), "lookup": lookup.FULL}
 QUICK = {"ingest_seconds": 2, "warmup_seconds": 1, "deliveries": 500,
          "correctness": (2_000, 200), "workers": (1, 2, 4), "notifications": notifications.QUICK,
-         "machines": None}  # tests/test_two_machines.py runs it small
+         "machines": None, "lookup": lookup.QUICK}  # machines: tests/test_two_machines.py runs it small
 
 
 def main() -> int:
@@ -62,7 +64,7 @@ def main() -> int:
     results: dict = {
         "run": {"mode": "quick" if args.quick else "full", "started": datetime.now(timezone.utc).isoformat(),
                 "cpus": os.cpu_count(), "python": platform.python_version(), "sizes": sizes},
-        "ingest": {}, "worker": {}, "correctness": {}, "notifications": {},
+        "ingest": {}, "worker": {}, "correctness": {}, "notifications": {}, "lookup": {},
     }
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="aftercare-bench-") as tmp:
@@ -79,6 +81,8 @@ def main() -> int:
     if args.postgres_url and sizes["machines"]:
         with fresh_database(args.postgres_url) as env:
             results["machines"] = machines.run(env, *sizes["machines"])
+    for name, url in databases.items():
+        results["lookup"][name] = lookup.measure(url, sizes["lookup"])
     results["run"]["seconds"] = round(time.monotonic() - started, 1)
 
     print_table(results)
@@ -125,6 +129,7 @@ def print_table(results: dict) -> None:
     notifications.print_table(results["notifications"])
     if "machines" in results:
         machines.print_table(results["machines"])
+    lookup.print_table(results["lookup"])
 
     print("\nPeak RSS: web worker (app) "
           + ", ".join(f"{db} {s['app']['peak_rss_mib']:.1f} MiB" for db, s in results["ingest"].items())

@@ -40,6 +40,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    event,
     false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, relationship
@@ -156,6 +157,9 @@ class Shop(Base):
     scopes: Mapped[str | None] = mapped_column(String(1000))
     # The OAuth state of the last completed install: a replayed callback reuses it.
     install_nonce: Mapped[str | None] = mapped_column(String(64))
+    # Origin of the shop's primary (often custom) storefront domain, e.g.
+    # https://shop.example.com, from Shopify's shop { primaryDomain { url } }.
+    primary_domain_url: Mapped[str | None] = mapped_column(String(255))
     # IANA zone (e.g. Europe/Paris) for quiet hours and dates; NULL = UTC until known.
     iana_timezone: Mapped[str | None] = mapped_column(String(64))
     # When to try again to create the shop's webhook subscriptions (NULL: none owed).
@@ -169,11 +173,21 @@ class Shop(Base):
         return self.uninstalled_at is None
 
 
+def order_name_key(name: str | None) -> str | None:
+    """An order's name as the storefront lookup compares it: no spaces, upper
+    case, without one leading "#" ("#1001" → "1001", "eu 1001" → "EU1001")."""
+    if name is None:
+        return None
+    key = name.replace(" ", "").upper()
+    return key[1:] if key.startswith("#") else key
+
+
 class Order(Base):
     __tablename__ = "orders"
     __table_args__ = (
         UniqueConstraint("shop_id", "shopify_id"),
         Index(None, "shop_id", "number"),
+        Index(None, "shop_id", "name_key"),  # the lookup by name reads one entry, not every order
         Index(None, "shop_id", "email"),
         # Shopify order ids are global: finds an id already held by another shop.
         Index(None, "shopify_id", "shop_id"),
@@ -186,6 +200,7 @@ class Order(Base):
     # A fulfillment can arrive before its order: the row then exists as a shell
     # (name and the rest NULL, shopify_updated_at NULL) until the order arrives.
     name: Mapped[str | None] = mapped_column(String(255))
+    name_key: Mapped[str | None] = mapped_column(String(255))  # order_name_key(name), kept by the event below
     number: Mapped[int | None] = mapped_column(BigInteger)
     email: Mapped[str | None] = mapped_column(String(320))
     customer_email: Mapped[str | None] = mapped_column(String(320))  # the customer record's own
@@ -220,6 +235,11 @@ class Order(Base):
         back_populates="order", cascade="all, delete-orphan", order_by="Fulfillment.id",
         primaryjoin=same_shop("Order", "Fulfillment", "order_id"),
     )
+
+
+@event.listens_for(Order.name, "set")
+def _keep_name_key(order: Order, name: str | None, _old, _initiator) -> None:
+    order.name_key = order_name_key(name)
 
 
 class LineItem(Base):

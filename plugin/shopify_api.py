@@ -99,11 +99,13 @@ class TokenEndpointError(Exception):
 class _Retry(Exception):
     """Internal: the attempt failed in a way worth waiting out."""
 
-    def __init__(self, reason: str, delay: float | None, status: int | None = None):
+    def __init__(self, reason: str, delay: float | None, status: int | None = None, *, executed: bool = True):
         super().__init__(reason)
         self.reason = reason
         self.delay = delay  # None → exponential backoff
         self.status = status
+        # False when Shopify surely did not run the request (throttled); True when it may have.
+        self.executed = executed
 
 
 class AdminClient:
@@ -148,8 +150,12 @@ class AdminClient:
 
     # ------------------------------------------------------------------ public
 
-    def graphql(self, query: str, variables: dict | None = None) -> dict:
-        """Run one query or mutation and return its ``data``."""
+    def graphql(self, query: str, variables: dict | None = None, *, repeat: bool = True) -> dict:
+        """Run one query or mutation and return its ``data``. ``repeat=False`` is
+        for a mutation that must not run twice: only throttled answers (which
+        Shopify did not run) are waited out and sent again; a timeout, a lost
+        connection or a 5xx, after which Shopify may have run it, raises at once
+        (``ShopifyAPIError``) for the caller to check what happened."""
         payload = {"query": query, "variables": variables or {}}
         headers = {
             "X-Shopify-Access-Token": self._token,
@@ -167,6 +173,9 @@ class AdminClient:
                 waited += time.monotonic() - started  # time lost to e.g. a timeout counts too
                 delay = retry.delay if retry.delay is not None else self._backoff(failures)
                 failures += 1
+                if retry.executed and not repeat:
+                    raise self._error(f"Shopify {retry.reason} for {self.shop_domain}; not sent again "
+                                      "(it may have run)", status=retry.status) from None
                 if waited + delay > self.max_wait:
                     raise self._error(
                         f"Shopify {retry.reason} for {self.shop_domain}; gave up after waiting {waited:.2f}s "
@@ -229,7 +238,7 @@ class AdminClient:
                 retry_after = self._retry_after(resp)
                 if retry_after is not None:
                     retry_after = max(self.retry_after_floor, retry_after)
-                raise _Retry("throttled the request (429)", retry_after, status=429)
+                raise _Retry("throttled the request (429)", retry_after, status=429, executed=False)
             if status >= 500:
                 raise _Retry(f"answered {status}", None, status=status)
             if status != 200:
@@ -251,7 +260,8 @@ class AdminClient:
         if errors:
             error_list = errors if isinstance(errors, list) else [errors]
             if any(isinstance(e, dict) and (e.get("extensions") or {}).get("code") == "THROTTLED" for e in error_list):
-                raise _Retry("throttled the query (THROTTLED)", self._throttle_delay(cost), status=status)
+                raise _Retry("throttled the query (THROTTLED)", self._throttle_delay(cost), status=status,
+                             executed=False)
             raise self._error(f"Shopify GraphQL errors for {self.shop_domain}: {'; '.join(_messages(errors))}",
                               status=status, errors=error_list)
         if cost is not None:

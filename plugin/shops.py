@@ -4,7 +4,9 @@ usable (encrypted at rest, refreshed before it lapses)."""
 from __future__ import annotations
 
 import logging
+import re
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from flask import current_app
 from sqlalchemy import delete, select
@@ -45,6 +47,26 @@ def gid_number(gid: object) -> int | None:
         return None
     tail = gid.rsplit("/", 1)[-1]
     return int(tail) if tail.isascii() and tail.isdigit() and 0 < len(tail) < 20 else None
+
+
+def storefront_origin(url: object) -> str | None:
+    """The browser origin of a storefront URL Shopify gave (``primaryDomain.url``):
+    ``https://host`` (with a port only if not 443), lowercased; None for anything
+    that is not a plain https URL of a host name."""
+    if not isinstance(url, str) or len(url) > 255:
+        return None
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return None
+    host = (parts.hostname or "").rstrip(".")
+    if parts.scheme.lower() != "https" or parts.username or parts.password or not _HOST.fullmatch(host):
+        return None
+    return f"https://{host.lower()}" + (f":{port}" if port not in (None, 443) else "")
+
+
+_HOST = re.compile(r"(?=.{1,253}$)([A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}")
 
 
 def static_grant(token: str, scopes: str | None = None) -> TokenGrant:

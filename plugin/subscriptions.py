@@ -44,14 +44,18 @@ def ensure(client: shopify_api.AdminClient) -> list[str]:
 
 
 def subscribe_and_describe(client: shopify_api.AdminClient, shop: Shop) -> list[str]:
-    """Create the missing subscriptions, then learn the shop's id, name and
-    owner email (webhook bodies are bound to the id; data exports go to the
-    email). Clears what the shop was owed. The topics created."""
+    """Create the missing subscriptions, then learn the shop's id, name, owner
+    email and primary storefront domain (webhook bodies are bound to the id;
+    data exports go to the email; the widget's CORS admits the domain).
+    Clears what the shop was owed. The topics created."""
     created = ensure(client)
-    about = client.graphql("query { shop { id name email } }").get("shop") or {}
+    about = client.graphql("query { shop { id name email primaryDomain { url } } }").get("shop") or {}
     shop.name = about.get("name") or shop.name
     shop.email = about.get("email") or shop.email
     shop.shopify_id = shops.gid_number(about.get("id")) or shop.shopify_id
+    primary = about.get("primaryDomain")
+    if isinstance(primary, dict):  # the shop's current domain, or none: a domain it gave up is no longer admitted
+        shop.primary_domain_url = shops.storefront_origin(primary.get("url"))
     shop.subscriptions_due_at = None
     return created
 

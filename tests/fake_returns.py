@@ -8,20 +8,37 @@ that self-service returns use, answered from the fake's seeded orders.
   OPEN; ``returnDeclineRequest(input)`` → DECLINED; ``returnClose(id)`` → CLOSED. A
   move Shopify would not make (approving twice, too many items, an unknown return)
   answers ``userErrors`` as Shopify does; an unknown enum value is a GraphQL error.
+- ``return(id)``: the return as GraphQL shows it: ``returnLineItems.nodes`` with
+  ``processableQuantity`` / ``processedQuantity``, ``refunds.nodes``, and a
+  ``suggestedFinancialOutcome`` for every item still processable (the selection's
+  arguments are not read: the fake answers whole nodes), whose suggested transaction
+  refunds the items' prices against the order's SALE transaction.
+- ``returnProcess(input)`` on an OPEN return: processes the given return line items
+  (quantity at most what is processable) and, with ``financialTransfer.issueRefund``,
+  makes one refund (``gid://shopify/Refund/…``) against the order's SALE transaction,
+  never for more than is left unrefunded on it.
+
+An order's transactions are its node's ``transactions`` (``[{id, kind, amount}]``),
+or when it has none, one SALE of its total (``sale_gid(order)``); ``transactions: []``
+gives an order nothing to refund.
 
 Returns are kept per shop as dicts: ``id``, ``name``, ``status``, ``order`` ``{id}``,
-``returnLineItems`` (``fulfillmentLineItemId``, ``lineItemId``, ``quantity``,
-``returnReason``, ``customerNote``), ``declineReason``, ``declineNote``,
-``notifyCustomer``.
+``returnLineItems`` (``id``, ``fulfillmentLineItemId``, ``lineItemId``, ``quantity``,
+``processedQuantity``, ``returnReason``, ``customerNote``), ``declineReason``,
+``declineNote``, ``notifyCustomer``, ``refunds`` (``id``, ``createdAt``, ``amount``,
+``currencyCode``, ``parentId``, ``returnLineItems`` ``[{id, quantity}]``).
 """
 
 from __future__ import annotations
 
 import copy
+from datetime import datetime, timezone
+from decimal import Decimal
 from typing import Any
 
-QUERY_FIELDS = frozenset({"returnableFulfillments"})
-MUTATION_FIELDS = frozenset({"returnRequest", "returnApproveRequest", "returnDeclineRequest", "returnClose"})
+QUERY_FIELDS = frozenset({"returnableFulfillments", "return"})
+MUTATION_FIELDS = frozenset({"returnRequest", "returnApproveRequest", "returnDeclineRequest", "returnClose",
+                             "returnProcess"})
 
 #: ReturnReason of the pinned version (deprecated in favour of returnReasonDefinitionId, still accepted).
 RETURN_REASONS = frozenset({"UNKNOWN", "DEFECTIVE", "NOT_AS_DESCRIBED", "WRONG_ITEM", "UNWANTED",
@@ -106,14 +123,123 @@ def return_request(orders: dict, returns: dict, args: dict, next_id) -> dict:
         if note is not None and len(note) > CUSTOMER_NOTE_MAX:
             return _error(["input", "returnLineItems", str(i), "customerNote"],
                           f"Customer note is too long (maximum is {CUSTOMER_NOTE_MAX} characters).")
-        stored.append({"fulfillmentLineItemId": fli["id"], "lineItemId": fli["lineItem"]["id"],
-                       "quantity": quantity, "returnReason": reason, "customerNote": note})
+        stored.append({"id": f"gid://shopify/ReturnLineItem/{next_id()}", "fulfillmentLineItemId": fli["id"],
+                       "lineItemId": fli["lineItem"]["id"], "quantity": quantity, "processedQuantity": 0,
+                       "returnReason": reason, "customerNote": note})
     count = sum(1 for r in returns.values() if r["order"]["id"] == order["id"]) + 1
     ret = {"id": f"gid://shopify/Return/{next_id()}", "name": f"{order.get('name')}-R{count}", "status": "REQUESTED",
            "order": {"id": order["id"]}, "returnLineItems": stored, "declineReason": None, "declineNote": None,
-           "notifyCustomer": None}
+           "notifyCustomer": None, "refunds": []}
     returns[ret["id"]] = ret
     return {"return": copy.deepcopy(ret), "userErrors": []}
+
+
+# --- processing and refunds ---------------------------------------------------------------
+
+def sale_gid(order: dict) -> str:
+    return f"gid://shopify/OrderTransaction/{order['id'].rsplit('/', 1)[1]}1"
+
+
+def _transactions(order: dict) -> list[dict]:
+    if "transactions" in order:
+        return order["transactions"] or []
+    total = order["totalPriceSet"]["presentmentMoney"]
+    return [{"id": sale_gid(order), "kind": "SALE", "amount": total["amount"], "currencyCode": total["currencyCode"]}]
+
+
+def _unit_price(order: dict, line_item_gid: str) -> Decimal:
+    for li in order["lineItems"]["nodes"]:
+        if li["id"] == line_item_gid:
+            return Decimal(li["originalUnitPriceSet"]["shopMoney"]["amount"])
+    return Decimal(0)
+
+
+def _refunded(returns: dict, parent_id: str) -> Decimal:
+    return sum((Decimal(refund["amount"]) for r in returns.values() for refund in r.get("refunds", [])
+                if refund["parentId"] == parent_id), Decimal(0))
+
+
+def return_view(orders: dict, returns: dict, ret: dict) -> dict:
+    """The return as the GraphQL ``Return`` object shows it."""
+    order = orders.get(ret["order"]["id"]) or {}
+    lines = [{"id": line["id"], "quantity": line["quantity"],
+              "processedQuantity": line.get("processedQuantity", 0),
+              "processableQuantity": line["quantity"] - line.get("processedQuantity", 0),
+              "returnReason": line["returnReason"], "customerNote": line["customerNote"],
+              "fulfillmentLineItem": {"id": line["fulfillmentLineItemId"], "lineItem": {"id": line["lineItemId"]}}}
+             for line in ret["returnLineItems"]]
+    amount = sum((_unit_price(order, line["lineItemId"]) * (line["quantity"] - line.get("processedQuantity", 0))
+                  for line in ret["returnLineItems"]), Decimal(0))
+    currency = order.get("currencyCode", "USD")
+    suggested = []
+    for tx in _transactions(order):
+        if tx["kind"] in ("SALE", "CAPTURE") and amount > 0:
+            take = min(amount, Decimal(tx["amount"]) - _refunded(returns, tx["id"]))
+            if take > 0:
+                suggested.append({"amountSet": {"presentmentMoney": {"amount": f"{take:.2f}",
+                                                                     "currencyCode": tx["currencyCode"]}},
+                                  "parentTransaction": {"id": tx["id"]}})
+    view = {k: copy.deepcopy(v) for k, v in ret.items() if k not in ("returnLineItems", "refunds")}
+    view["returnLineItems"] = {"nodes": lines, "pageInfo": {"hasNextPage": False, "endCursor": None}}
+    view["refunds"] = {"nodes": [{"id": r["id"], "createdAt": r["createdAt"]} for r in ret.get("refunds", [])],
+                       "pageInfo": {"hasNextPage": False, "endCursor": None}}
+    view["suggestedFinancialOutcome"] = {"financialTransfer": {
+        "__typename": "RefundReturnOutcome",
+        "amount": {"presentmentMoney": {"amount": f"{amount:.2f}", "currencyCode": currency}},
+        "suggestedTransactions": suggested}}
+    return view
+
+
+def return_process(orders: dict, returns: dict, args: dict, next_id) -> dict:
+    data = args.get("input")
+    if not isinstance(data, dict) or not data.get("returnId"):
+        raise InvalidVariable("Variable $input of type ReturnProcessInput! was provided invalid value")
+    ret = returns.get(str(data["returnId"]))
+    if ret is None:
+        return _error(["input", "returnId"], "Return does not exist.")
+    if ret["status"] != "OPEN":
+        return _error(["input", "returnId"], f"Return must be open to be processed; it is {ret['status']}.")
+    by_id = {line["id"]: line for line in ret["returnLineItems"]}
+    wanted = data.get("returnLineItems") or []
+    for i, line in enumerate(wanted):
+        stored = by_id.get(str(line.get("id")))
+        if stored is None:
+            return _error(["input", "returnLineItems", str(i), "id"], "Return line item does not exist.")
+        quantity = line.get("quantity")
+        if not isinstance(quantity, int) or quantity < 1 or quantity > stored["quantity"] - stored["processedQuantity"]:
+            return _error(["input", "returnLineItems", str(i), "quantity"],
+                          "Quantity exceeds the processable quantity.")
+    order = orders.get(ret["order"]["id"]) or {}
+    refunds = []
+    issue = ((data.get("financialTransfer") or {}).get("issueRefund"))
+    if issue is not None:
+        sales = {tx["id"]: tx for tx in _transactions(order) if tx["kind"] in ("SALE", "CAPTURE")}
+        for i, tx in enumerate(issue.get("orderTransactions") or []):
+            parent = sales.get(str(tx.get("parentId")))
+            if parent is None:
+                return _error(["input", "financialTransfer", "issueRefund", "orderTransactions", str(i), "parentId"],
+                              "Parent transaction does not exist or cannot be refunded.")
+            money = tx.get("transactionAmount") or {}
+            try:
+                amount = Decimal(str(money.get("amount")))
+            except ArithmeticError:
+                raise InvalidVariable("transactionAmount.amount is not a decimal") from None
+            if amount <= 0 or amount > Decimal(parent["amount"]) - _refunded(returns, parent["id"]):
+                return _error(["input", "financialTransfer", "issueRefund", "orderTransactions", str(i),
+                               "transactionAmount"], "Refund amount exceeds the amount that can be refunded.")
+            refunds.append({"parentId": parent["id"], "amount": f"{amount:.2f}",
+                            "currencyCode": money.get("currencyCode")})
+        if not refunds:
+            return _error(["input", "financialTransfer"], "A refund needs at least one transaction.")
+    for line in wanted:
+        by_id[str(line["id"])]["processedQuantity"] += line["quantity"]
+    now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    for refund in refunds:
+        refund.update(id=f"gid://shopify/Refund/{next_id()}", createdAt=now,
+                      returnLineItems=[{"id": line["id"], "quantity": line["quantity"]} for line in wanted])
+        ret["refunds"].append(refund)
+    ret["notifyCustomer"] = data.get("notifyCustomer")
+    return {"return": return_view(orders, returns, ret), "userErrors": []}
 
 
 def _move(returns: dict, return_id: Any, field: list[str], allowed: str, to: str, **changes: Any) -> dict:
@@ -132,6 +258,11 @@ def resolve(name: str, orders: dict, returns: dict, args: dict, *, connection, n
         return returnable_fulfillments(orders, returns, args, connection)
     if name == "returnRequest":
         return return_request(orders, returns, args, next_id)
+    if name == "return":
+        ret = returns.get(str(args.get("id")))
+        return None if ret is None else return_view(orders, returns, ret)
+    if name == "returnProcess":
+        return return_process(orders, returns, args, next_id)
     data = args.get("input") if name != "returnClose" else {"id": args.get("id")}
     if not isinstance(data, dict):
         raise InvalidVariable(f"Variable $input of {name} was provided invalid value")

@@ -21,8 +21,9 @@ Endpoints (everything else answers 404 ``{"errors": "Not Found"}``):
   selection): ``shop``, ``orders(first, after, query, sortKey, reverse)``, ``ordersCount(query)``, ``order(id)``,
   ``webhookSubscriptions(first, after, topics)``, ``webhookSubscriptionCreate(topic,
   webhookSubscription)``, ``webhookSubscriptionDelete(id)``, and the returns fields of
-  tests/fake_returns.py (``returnableFulfillments``, ``returnRequest``,
-  ``returnApproveRequest``, ``returnDeclineRequest``, ``returnClose``). Every GraphQL answer carries
+  tests/fake_returns.py (``returnableFulfillments``, ``return(id)``, ``returnRequest``,
+  ``returnApproveRequest``, ``returnDeclineRequest``, ``returnProcess``, ``returnClose``).
+  Every GraphQL answer carries
   ``extensions.cost`` with a ``throttleStatus`` from a per-shop leaky bucket (reported
   always; enforced only when ``fake.enforce_bucket = True``).
 
@@ -30,14 +31,15 @@ State (per shop, thread-safe): ``issue_code(shop, scopes=)``, ``issue_token(shop
 expires_in=, token=)``, ``set_granted_scopes``, ``revoke_tokens`` / ``revoke_token`` /
 ``expire_token``, ``token_live``, ``session_token(shop, secret=, expires_in=, **claims)``,
 ``seed_orders`` (nodes from ``make_order_node(n, **overrides)``), ``update_order``,
-``add_webhook_subscription``, ``webhook_subscriptions``, ``returns``, ``set_return_status``,
+``add_webhook_subscription``, ``webhook_subscriptions``, ``returns``, ``refunds``, ``set_return_status``,
 ``set_shop_info``; ``reset()``
 forgets all of it (for one fake shared by a whole test session). Tunables:
 ``access_token_ttl``, ``refresh_token_ttl``, ``refresh_grace_seconds`` (0: a used refresh
 token dies at once), ``bucket_maximum``, ``restore_rate``, ``enforce_bucket``.
 
 Fault knobs (thread-safe, settable at any time, consumed first-set first-served; each
-applies to one request): ``throttle_next``, ``fail_next``, ``garbage_next``, ``slow_next``.
+applies to one request): ``throttle_next``, ``fail_next``, ``garbage_next``, ``slow_next``,
+``lose_answer_next`` (done, then answered 502; may name the GraphQL root field it waits for).
 ``endpoint`` chooses what they hit: ``"graphql"``, ``"token"`` or ``"any"``.
 
 "Shopify is down": ``fake.stop()`` closes the listening socket *and* every open keep-alive
@@ -140,7 +142,7 @@ class Recorded:
     operations: list[str] = field(default_factory=list)  # GraphQL root field names
     api_version: str | None = None
     status: int | None = None  # the status the fake answered (None while in flight)
-    fault: str | None = None  # "throttled", "http429", "fail", "garbage", "slow" if one applied
+    fault: str | None = None  # "throttled", "http429", "fail", "garbage", "slow", "lost" if one applied
     client_port: int | None = None  # the client's TCP port: equal ports = one keep-alive connection
     at: float = field(default_factory=time.time)
 
@@ -162,9 +164,11 @@ class _Fault:
     status: int = 500
     seconds: float = 0.0
     currently_available: int | None = None
+    operation: str | None = None  # only a GraphQL request with this root field
 
-    def matches(self, endpoint: str) -> bool:
-        return self.remaining > 0 and self.endpoint in ("any", endpoint)
+    def matches(self, endpoint: str, operations: list[str] | None = None) -> bool:
+        return (self.remaining > 0 and self.endpoint in ("any", endpoint)
+                and (self.operation is None or self.operation in (operations or [])))
 
 
 @dataclass
@@ -814,7 +818,7 @@ class FakeShopify:
                     domain=shop,
                     info={"id": f"gid://shopify/Shop/{60_000_000 + len(self._shops)}", "name": name,
                           "email": f"owner@{shop.split('.')[0]}.example", "myshopifyDomain": shop,
-                          "primaryDomain": {"host": shop}, "currencyCode": "USD", "ianaTimezone": "America/New_York",
+                          "primaryDomain": {"host": shop, "url": f"https://{shop}"}, "currencyCode": "USD", "ianaTimezone": "America/New_York",
                           "contactEmail": f"support@{shop.split('.')[0]}.example"})
             return self._shops[shop]
 
@@ -933,6 +937,13 @@ class FakeShopify:
         with self._lock:
             return copy.deepcopy(sorted(self._shop(shop).returns.values(), key=lambda r: _gid_number(r["id"])))
 
+    def refunds(self, shop: str) -> list[dict]:
+        """Every refund made on the shop's returns (``returnProcess`` with a refund), oldest first."""
+        with self._lock:
+            return copy.deepcopy([refund for r in sorted(self._shop(shop).returns.values(),
+                                                         key=lambda r: _gid_number(r["id"]))
+                                  for refund in r.get("refunds", [])])
+
     def set_return_status(self, shop: str, gid: str, status: str) -> None:
         """What a merchant does in Shopify's own admin (approve, decline, close…)."""
         with self._lock:
@@ -990,6 +1001,12 @@ class FakeShopify:
         """The next n requests answer 200 with an HTML (non-JSON) body."""
         self._add_fault(_Fault("garbage", n, endpoint))
 
+    def lose_answer_next(self, n: int = 1, status: int = 502, *, operation: str | None = None) -> None:
+        """The next n GraphQL requests (with root field ``operation``, if given) are
+        carried out, then answered ``status`` instead: Shopify did it, the app never
+        hears so (a proxy timing out, a connection cut after the commit)."""
+        self._add_fault(_Fault("lose", n, "graphql", status=status, operation=operation))
+
     def slow_next(self, n: int = 1, seconds: float = 1.0, *, endpoint: str = "any") -> None:
         """The next n requests wait ``seconds`` before being handled normally."""
         self._add_fault(_Fault("slow", n, endpoint, seconds=seconds))
@@ -1019,10 +1036,10 @@ class FakeShopify:
         with self._lock:
             self._faults.append(fault)
 
-    def _take_fault(self, endpoint: str) -> _Fault | None:
+    def _take_fault(self, endpoint: str, operations: list[str] | None = None) -> _Fault | None:
         with self._lock:
             for fault in self._faults:
-                if fault.matches(endpoint):
+                if fault.matches(endpoint, operations):
                     fault.remaining -= 1
                     self._faults = [f for f in self._faults if f.remaining > 0]
                     return fault
@@ -1098,9 +1115,13 @@ class FakeShopify:
         return Response(json.dumps(payload), status=status, mimetype="application/json", headers=headers)
 
     def _respond(self, rec: Recorded, handle) -> Response:
-        fault = self._take_fault(rec.endpoint) if rec.endpoint in ("graphql", "token") else None
+        fault = self._take_fault(rec.endpoint, rec.operations) if rec.endpoint in ("graphql", "token") else None
         try:
-            if fault is not None and fault.kind != "slow":
+            if fault is not None and fault.kind == "lose":
+                handle()  # done, and the answer lost
+                rec.fault = "lost"
+                response = self._json({"errors": "Bad Gateway"}, fault.status)
+            elif fault is not None and fault.kind != "slow":
                 response = self._fault_response(fault, rec)
             else:
                 if fault is not None:

@@ -1,6 +1,7 @@
 """The benchmark harness still works: `bench/run.py --quick` runs every
 benchmark with its baselines (the notification worker next to a bare smtplib
-loop to the same sink), prints its table and writes its JSON, and the
+loop to the same sink, the lookup next to the same view by token), prints its
+table and writes its JSON, and the
 correctness check under load (4 worker processes, 2,000 deliveries over 200
 orders, 30 % duplicates, shuffled) passes on every database. No speed figure
 is asserted: CI machines are too noisy for that."""
@@ -41,6 +42,9 @@ def test_quick_benchmark_prints_its_table_writes_json_and_finds_every_order_righ
     # database, smtplib msg/s, worker msg/s, ratio, start-up s, msg/s after start-up, worker RSS MiB
     assert [row[0] for row in sections["Notifications"]] == databases
     assert all(len(row) == 7 and row[3].endswith("x") for row in sections["Notifications"])
+    # database, orders, p50, p99, token p50, token p99, p99 growth
+    assert [row[:2] for row in sections["Lookup"]] == [[db, n] for db in databases for n in ("2000", "20000")]
+    assert all(len(row) == 7 and row[6].endswith("x") for row in sections["Lookup"])
 
     figures = json.loads(out.read_text())
     assert list(figures["ingest"]) == databases
@@ -54,6 +58,9 @@ def test_quick_benchmark_prints_its_table_writes_json_and_finds_every_order_righ
         sent = figures["notifications"][db]
         assert sent["messages"] == figures["run"]["sizes"]["notifications"] == 500
         assert sent["bare_per_second"] > 0 and sent["worker_per_second"] > 0 and sent["worker_peak_rss_mib"] > 0
+        looked = figures["lookup"][db]
+        assert [r["orders"] for r in looked] == [2_000, 20_000]
+        assert all(r["lookups"] == 300 and 0 < r["lookup_p50_ms"] <= r["lookup_p99_ms"] for r in looked)
 
 
 def test_without_wrk_the_benchmark_says_so_and_fails(tmp_path):

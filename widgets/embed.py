@@ -3,8 +3,8 @@ embed it by script tag rather than through the app proxy.
 
 ``<script src="{APP_URL}/widgets/aftercare.js" data-shop="x.myshopify.com"
 defer></script>``: the shop is named by ``data-shop`` (sent as ``?shop=``)
-and CORS answers only the shop's own origin (``https://x.myshopify.com``;
-the app's own origin needs none). A foreign origin gets no CORS headers, and
+and CORS answers only the shop's own origins (``https://x.myshopify.com`` and
+its primary domain, learnt at install; the app's own origin needs none). A foreign origin gets no CORS headers, and
 its writes are refused with 403 before anything is read or stored.
 
 The script and style sheet are served with an ETag; asked for with
@@ -69,12 +69,15 @@ def asset(name: str):
 
 # --- the JSON API -----------------------------------------------------------------
 
-def _allowed_origins(domain: str) -> set[str]:
-    """The shop's storefront and the app itself (a page it serves, like the
-    demo store). The shop's primary (custom) domain is not known to the app
-    yet; add it here when it is."""
+def _allowed_origins(shop) -> set[str]:
+    """The shop's own storefronts (its myshopify domain and its primary, often
+    custom, domain as Shopify last told us) and the app itself (a page it
+    serves, like the demo store). Never another shop's."""
     app_url = urlsplit(current_app.config["APP_URL"])
-    return {f"https://{domain}", f"{app_url.scheme}://{app_url.netloc}", f"{request.scheme}://{request.host}"}
+    origins = {f"https://{shop.domain}", f"{app_url.scheme}://{app_url.netloc}", f"{request.scheme}://{request.host}"}
+    if shop.primary_domain_url:
+        origins.add(shop.primary_domain_url)
+    return origins
 
 
 @bp.before_request
@@ -86,7 +89,7 @@ def find_shop():
     shop = shops.by_domain(get_session(), domain) if domain else None
     origin = request.headers.get("Origin")
     g.cors_origin = None
-    if shop is not None and shop.installed and origin in _allowed_origins(shop.domain):
+    if shop is not None and shop.installed and origin in _allowed_origins(shop):
         g.cors_origin = origin
     if origin is not None and g.cors_origin is None and request.method != "GET":
         return jsonify(error="forbidden_origin"), 403

@@ -15,10 +15,10 @@ import hashlib
 import hmac
 import re
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from plugin.models import Order
+from plugin.models import Order, order_name_key
 
 MAX_FIELD = 320
 _SPACES = re.compile(r"\s+")
@@ -67,8 +67,7 @@ def _same(a: str, b: str) -> bool:
 
 def candidates(session: Session, shop_id: int, ref: str) -> list[Order]:
     """This shop's orders named ``ref`` (name with or without "#", or number)."""
-    names = {ref, f"#{ref}"}
-    conditions = [func.upper(func.replace(Order.name, " ", "")).in_(names)]
+    conditions = [Order.name_key == order_name_key(ref)]  # indexed with the shop
     # Decimal digits of any script, which int() reads; not "²", which isdigit() accepts and int() refuses.
     if ref.isdecimal() and len(ref) < 19:
         conditions.append(Order.number == int(ref))

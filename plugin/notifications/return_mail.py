@@ -72,11 +72,13 @@ def dedupe_subject(request_id: int) -> str:
     return f"return-{request_id}"
 
 
-def queue(session: Session, shop_id: int, request: ReturnRequest, now: datetime | None = None) -> int:
-    """Insert the message for the request's current status, on each channel
-    the shop has switched on; the number of new outbox rows (0 when the status
-    has no message, it was already queued, or the order cannot be told)."""
-    kind = STATUS_KINDS.get(request.state)
+def queue(session: Session, shop_id: int, request: ReturnRequest, now: datetime | None = None,
+          status: ReturnStatus | None = None) -> int:
+    """Insert the message for the request's current status (or ``status``), on
+    each channel the shop has switched on; the number of new outbox rows (0
+    when the status has no message, it was already queued, or the order
+    cannot be told)."""
+    kind = STATUS_KINDS.get(status or request.state)
     shop = session.get(Shop, shop_id)
     if kind is None or shop is None or not shop.installed:
         return 0

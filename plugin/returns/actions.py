@@ -3,8 +3,9 @@ receive, refund, close. Each checks that the move is allowed from where the
 request stands (approving twice is refused, not sent twice), records the
 first response and resolution times, writes an audit line (``ReturnAction``:
 who, when, what), queues the shopper's email for the new status
-(notifications/return_mail.py, once per request and status), and leaves the
-Shopify side to the worker (sync.py), which pushes until Shopify agrees.
+(notifications/return_mail.py, once per request and status; for a refund
+only once Shopify has made it), and leaves the Shopify side to the worker
+(sync.py), which pushes until Shopify agrees.
 
 Status changes that Shopify reports (webhooks) come through
 ``shopify_return_changed`` and ``refund_created`` in status.py instead.
@@ -83,9 +84,12 @@ def act(session: Session, shop: Shop, request_id: int, action: str, *, actor: st
         request.resolved_at = now
     if target is S.CLOSED:
         request.closed_at = now
+    if action == "refund":
+        request.refund_requested_at = now
     request.next_attempt_at = now  # the worker tells Shopify
     request.sync_attempts = 0
     request.actions.append(ReturnAction(shop_id=shop.id, action=action, actor=request.last_actor, at=now,
                                         reason=reason if action == "decline" else None, note=instructions))
-    notify.status_changed(session, shop.id, request, now)  # approved, declined, refunded: the shopper hears once
+    if action != "refund":  # refunded is told once Shopify has made the refund (sync.py, status.py)
+        notify.status_changed(session, shop.id, request, now)  # approved, declined: the shopper hears once
     return request

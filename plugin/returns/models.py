@@ -72,6 +72,10 @@ class ReturnRequest(Base):
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_actor: Mapped[str | None] = mapped_column(String(255))
+    # The admin asked for a refund (refund_requested_at); Shopify's refund once it is
+    # known (shopify_refund_id): the worker owes Shopify a refund while only the first is set.
+    refund_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    shopify_refund_id: Mapped[int | None] = mapped_column(BigInteger)
     # Passing the request (and later actions) to Shopify: see sync.py.
     sync_attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -19,6 +19,14 @@ def status_changed(session: Session, shop_id: int, request: ReturnRequest, now: 
     return return_mail.queue(session, shop_id, request, now)
 
 
+def refunded(session: Session, shop_id: int, request: ReturnRequest, now: datetime | None = None) -> int:
+    """Shopify has made the request's refund: queue the shopper's "refunded"
+    email once, even if the request has been closed since."""
+    from ..notifications import return_mail
+    from .models import ReturnStatus
+    return return_mail.queue(session, shop_id, request, now, status=ReturnStatus.REFUNDED)
+
+
 def confirmation(session: Session, request: ReturnRequest) -> Notification | None:
     """The outbox row of the request's confirmation (``return_requested``), queued if it was not."""
     from ..notifications import return_mail

@@ -140,10 +140,16 @@ def refund_created(session: Session, shop_id: int, data: RefundData) -> None:
     if data.return_shopify_id is None:
         return
     request = _match(session, shop_id, data.return_shopify_id, None)
-    if request is not None and request.state in (S.REQUESTED, S.APPROVED, S.RECEIVED):
-        now = utcnow()
+    if request is None:
+        return
+    now = utcnow()
+    # The refund exists in Shopify: whoever made it, no other is owed.
+    if request.shopify_refund_id is None:
+        request.shopify_refund_id = data.shopify_id
+    if request.state in (S.REQUESTED, S.APPROVED, S.RECEIVED):
         request.status = S.REFUNDED.value
         request.first_response_at = request.first_response_at or now
         request.resolved_at = request.resolved_at or now
-        request.next_attempt_at = now if needs_push(request) else None
-        notify.status_changed(session, shop_id, request, now)
+    if request.state in (S.REFUNDED, S.CLOSED):
+        notify.refunded(session, shop_id, request, now)
+    request.next_attempt_at = now if needs_push(request) else None

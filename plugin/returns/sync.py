@@ -16,9 +16,23 @@ three steps, so no database transaction is open while Shopify is called:
 
 Mutations: ``returnRequest`` (fulfillment line items found through
 ``returnableFulfillments``), ``returnApproveRequest``, ``returnDeclineRequest``,
-``returnClose``. Received and refunded are Shopify's OPEN: nothing to push.
-Shopify is asked not to email the customer (``notifyCustomer: false``): our
-own return emails tell them (notifications/return_mail.py), once.
+``returnProcess`` for a refund, ``returnClose``. Received is Shopify's OPEN:
+nothing to push. Shopify is asked not to email the customer
+(``notifyCustomer: false``): our own return emails tell them
+(notifications/return_mail.py), once.
+
+A refund (the admin's ``refund``, ``refund_requested_at``) is owed until
+Shopify's refund id is known (``shopify_refund_id``). The pinned version
+(2026-07) refunds a return with ``returnProcess`` and its
+``financialTransfer.issueRefund``, the amounts taken from Shopify's own
+``suggestedFinancialOutcome``. ``returnProcess`` takes no idempotency key, so
+a refund is never sent twice blindly: the mutation is sent once per attempt
+(the client does not repeat it after a timeout or a 5xx, since Shopify may
+have run it), and every attempt first reads the return. When its items are
+already processed and it carries a refund (our answer was lost, or the
+merchant refunded it in Shopify), that refund is recorded instead of making
+another. The shopper's "refunded" email is queued only once Shopify has the
+refund (here, or from the refunds/create webhook).
 """
 
 from __future__ import annotations
@@ -33,6 +47,7 @@ from .. import shops
 from ..db import worker_session
 from ..models import Order, Shop, utcnow
 from ..shopify_api import AdminClient, ShopifyAPIError
+from . import notify
 from .models import ReturnRequest, ReturnStatus
 
 log = logging.getLogger(__name__)
@@ -51,6 +66,8 @@ SHOPIFY_STATUS = {
     S.REQUESTED: "REQUESTED", S.APPROVED: "OPEN", S.RECEIVED: "OPEN", S.REFUNDED: "OPEN",
     S.DECLINED: "DECLINED", S.CLOSED: "CLOSED", S.CANCELLED: "CANCELED",
 }
+# Shopify may close a return itself once every item is processed: refunded agrees with that too.
+ALSO_AGREES = {S.REFUNDED: frozenset({"CLOSED"})}
 
 RETURNABLE_FULFILLMENTS = """
 query AftercareReturnableFulfillments($orderId: ID!, $first: Int!, $after: String) {
@@ -75,6 +92,38 @@ RETURN_DECLINE = ("mutation AftercareReturnDecline($input: ReturnDeclineRequestI
                   "{ returnDeclineRequest(input: $input) { %s } }" % RETURN_FIELDS)
 RETURN_CLOSE = "mutation AftercareReturnClose($id: ID!) { returnClose(id: $id) { %s } }" % RETURN_FIELDS
 
+# What a refund needs to know first: which items Shopify can still process, and
+# whether the return already carries a refund (a lost answer, or the merchant's).
+RETURN_FOR_REFUND = """
+query AftercareReturnForRefund($id: ID!) {
+  return(id: $id) {
+    id status
+    returnLineItems(first: 250) { nodes { id quantity processableQuantity processedQuantity } }
+    refunds(first: 10) { nodes { id createdAt } }
+  }
+}
+"""
+REFUND_SUGGESTION = """
+query AftercareReturnRefundSuggestion($id: ID!, $lines: [SuggestedOutcomeReturnLineItemInput!]!) {
+  return(id: $id) {
+    suggestedFinancialOutcome(returnLineItems: $lines, exchangeLineItems: []) {
+      financialTransfer {
+        ... on RefundReturnOutcome {
+          amount { presentmentMoney { amount currencyCode } }
+          suggestedTransactions {
+            amountSet { presentmentMoney { amount currencyCode } }
+            parentTransaction { id }
+          }
+        }
+      }
+    }
+  }
+}
+"""
+RETURN_PROCESS = ("mutation AftercareReturnProcess($input: ReturnProcessInput!) { returnProcess(input: $input) "
+                  "{ return { id status refunds(first: 10) { nodes { id createdAt } } } "
+                  "userErrors { field message code } } }")
+
 
 class ShopifyRefused(Exception):
     """Shopify answered, but would not do it (userErrors, or not enough to return)."""
@@ -88,9 +137,22 @@ def target_status(request: ReturnRequest) -> str | None:
     return SHOPIFY_STATUS[request.state]
 
 
+def refund_owed(request: ReturnRequest) -> bool:
+    """The admin asked for a refund that Shopify is not known to have made."""
+    return request.refund_requested_at is not None and request.shopify_refund_id is None
+
+
+def _agrees(request: ReturnRequest, target: str) -> bool:
+    return request.shopify_status == target or request.shopify_status in ALSO_AGREES.get(request.state, ())
+
+
 def needs_push(request: ReturnRequest) -> bool:
     target = target_status(request)
-    return target is not None and (request.shopify_return_id is None or request.shopify_status != target)
+    if target is None:
+        return False
+    if request.shopify_return_id is None or not _agrees(request, target):
+        return True
+    return refund_owed(request) and request.state not in (S.DECLINED, S.CANCELLED)
 
 
 def process_due(app: Flask, limit: int = 20) -> int:
@@ -154,9 +216,9 @@ def _next_step(request: ReturnRequest, order: Order):
     function of the client returning (shopify id, Shopify status); None if
     Shopify already agrees. Reads everything it needs now, inside the
     transaction."""
-    target = target_status(request)
-    if target is None or (request.shopify_return_id is not None and request.shopify_status == target):
+    if not needs_push(request):
         return None
+    target = target_status(request)
     gid = f"gid://shopify/Return/{request.shopify_return_id}"
     if request.shopify_return_id is None:
         order_gid = f"gid://shopify/Order/{order.shopify_id}"
@@ -170,9 +232,13 @@ def _next_step(request: ReturnRequest, order: Order):
         if request.decline_note:
             decline["declineNote"] = request.decline_note
         return lambda client: _mutate(client, RETURN_DECLINE, "returnDeclineRequest", {"input": decline})
+    if request.shopify_status == "OPEN" and refund_owed(request):  # before closing: a closed return is not refunded
+        return lambda client: _refund(client, gid)
     if request.shopify_status == "OPEN" and target == "CLOSED":
         return lambda client: _mutate(client, RETURN_CLOSE, "returnClose", {"id": gid})
     problem = f"no Shopify mutation takes a return from {request.shopify_status} to {target}"
+    if refund_owed(request):
+        problem = f"Shopify's return is {request.shopify_status}: it cannot be refunded from here"
 
     def refuse(client: AdminClient):
         raise ShopifyRefused(problem)
@@ -208,14 +274,56 @@ def _create(client: AdminClient, order_gid: str, items: list[tuple]) -> tuple[in
 
 def _mutate(client: AdminClient, query: str, field: str, variables: dict) -> tuple[int, str]:
     answer = client.graphql(query, variables).get(field) or {}
-    errors = answer.get("userErrors") or []
-    if errors:
-        raise ShopifyRefused("; ".join(str(e.get("message", e)) if isinstance(e, dict) else str(e)
-                                       for e in errors)[:1000])
+    _refuse_user_errors(answer)
     returned = answer.get("return") or {}
     if not returned.get("id") or not returned.get("status"):
         raise ShopifyRefused(f"{field} answered without a return")
     return _gid_number(returned["id"]), str(returned["status"]).upper()
+
+
+def _refund(client: AdminClient, gid: str) -> tuple[int, str, int]:
+    """Refund the return's items that Shopify can still process, unless it
+    already carries a refund for them: (return id, status, refund id)."""
+    current = client.graphql(RETURN_FOR_REFUND, {"id": gid}).get("return")
+    if not current:
+        raise ShopifyRefused("Shopify does not have this return any more")
+    lines = [{"id": node["id"], "quantity": int(node.get("processableQuantity") or 0)}
+             for node in (current.get("returnLineItems") or {}).get("nodes") or []
+             if int(node.get("processableQuantity") or 0) > 0]
+    earlier = _refund_ids(current)
+    if not lines:
+        if earlier:  # already done: by an attempt whose answer was lost, or by the merchant in Shopify
+            return _gid_number(current["id"]), str(current["status"]).upper(), earlier[-1]
+        raise ShopifyRefused("Shopify has no item of this return left to refund")
+    suggestion = (client.graphql(REFUND_SUGGESTION, {"id": gid, "lines": lines}).get("return") or {})
+    transfer = ((suggestion.get("suggestedFinancialOutcome") or {}).get("financialTransfer") or {})
+    transactions = [{"parentId": (t.get("parentTransaction") or {}).get("id"),
+                     "transactionAmount": {"amount": t["amountSet"]["presentmentMoney"]["amount"],
+                                           "currencyCode": t["amountSet"]["presentmentMoney"]["currencyCode"]}}
+                    for t in transfer.get("suggestedTransactions") or []]
+    if not transactions or not all(t["parentId"] for t in transactions):
+        raise ShopifyRefused("Shopify suggests no payment to refund for this return")
+    process = {"returnId": gid, "returnLineItems": lines, "notifyCustomer": False,
+               "financialTransfer": {"issueRefund": {"orderTransactions": transactions}}}
+    answer = client.graphql(RETURN_PROCESS, {"input": process}, repeat=False).get("returnProcess") or {}
+    _refuse_user_errors(answer)
+    returned = answer.get("return") or {}
+    made = [r for r in _refund_ids(returned) if r not in earlier]
+    if not returned.get("id") or not made:
+        raise ShopifyRefused("returnProcess answered without a refund")
+    return _gid_number(returned["id"]), str(returned.get("status") or "OPEN").upper(), made[-1]
+
+
+def _refund_ids(returned: dict) -> list[int]:
+    nodes = (returned.get("refunds") or {}).get("nodes") or []
+    return [n for n in (_gid_number(node.get("id")) for node in nodes) if n is not None]
+
+
+def _refuse_user_errors(answer: dict) -> None:
+    errors = answer.get("userErrors") or []
+    if errors:
+        raise ShopifyRefused("; ".join(str(e.get("message", e)) if isinstance(e, dict) else str(e)
+                                       for e in errors)[:1000])
 
 
 def _gid_number(gid: str | None) -> int | None:
@@ -232,13 +340,16 @@ def _locked(session, shop_id: int, request_id: int) -> ReturnRequest | None:
         .with_for_update().execution_options(populate_existing=True))
 
 
-def _record(session, shop_id: int, request_id: int, result: tuple[int, str] | None) -> None:
+def _record(session, shop_id: int, request_id: int, result: tuple | None) -> None:
     with session.begin():
         request = _locked(session, shop_id, request_id)
         if request is None:  # erased meanwhile (shop/redact)
             return
         if result is not None:
-            request.shopify_return_id, request.shopify_status = result
+            request.shopify_return_id, request.shopify_status = result[:2]
+            if len(result) > 2 and request.shopify_refund_id is None:
+                request.shopify_refund_id = result[2]
+                notify.refunded(session, shop_id, request)
         request.sync_error = None
         request.sync_attempts = 0
         # The admin may have acted while we were calling: then there is more to push.

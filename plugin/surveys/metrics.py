@@ -10,10 +10,13 @@ division error). Over answers given in [start, end):
 - response rate: invitations sent in [start, end) that were answered ÷ sent;
 
 each optionally broken down by week (UTC weeks starting on Monday), carrier,
-product, touchpoint or lateness. Each table is scanned once per call (twice
-by product, whose groups overlap), all kinds together, counting only (group,
-kind, score); answers carry their carrier, products and days late, so no join
-is needed. The cost grows with the answers in the range: see bench/metrics.py.
+product, touchpoint or lateness. The whole UTC days of a range are read from
+the daily counts (rollup.py: a few hundred rows a day whatever the volume),
+the hours at its ends from the answers and invitations themselves, each
+counting only (group, kind, score); answers carry their carrier, products and
+days late, so no join is needed. By product, the whole UTC months come from
+monthly counts and the days around them from the answers: see
+bench/metrics.py.
 """
 
 from __future__ import annotations
@@ -24,8 +27,9 @@ from sqlalchemy import Integer, Select, case, cast, func, literal_column, select
 from sqlalchemy.orm import Session
 
 from ..returns.models import ReturnRequest
+from . import rollup
 from .kinds import SurveyKind
-from .models import SurveyInvitation, SurveyResponse
+from .models import SurveyAnswerDay, SurveyInvitation, SurveyInvitationDay, SurveyResponse
 
 BREAKDOWNS = ("week", "carrier", "product", "touchpoint", "lateness")
 # (label, most days late it covers); NULL days late is "unknown".
@@ -91,10 +95,43 @@ def _week(session: Session, column):
     return cast(func.julianday(column) - func.julianday(MONDAY.isoformat()), Integer) // 7
 
 
-def _week_start(bucket: int | datetime) -> str:
+def _week_start(bucket: int | date | datetime) -> str:
     if isinstance(bucket, datetime):
         return bucket.astimezone(timezone.utc).date().isoformat()
+    if isinstance(bucket, date):  # a day of the daily counts
+        return (bucket - timedelta(days=bucket.weekday())).isoformat()
     return (MONDAY + timedelta(weeks=int(bucket))).isoformat()
+
+
+def _whole_days(start: datetime, end: datetime) -> tuple[datetime, datetime] | None:
+    """The first and last UTC midnight inside [start, end), if a whole day lies between."""
+    first = start.astimezone(timezone.utc)
+    if first.time() != datetime.min.time():
+        first = datetime.combine(first.date() + timedelta(days=1), datetime.min.time(), tzinfo=timezone.utc)
+    last = end.astimezone(timezone.utc)
+    last = datetime.combine(last.date(), datetime.min.time(), tzinfo=timezone.utc)
+    return (first, last) if first < last else None
+
+
+def _whole_months(start: datetime, end: datetime) -> tuple[datetime, datetime] | None:
+    """The first and last start of a UTC month inside [start, end), if a whole month lies between."""
+    days = _whole_days(start, end)
+    if days is None:
+        return None
+    first, last = days
+    if first.day != 1:
+        first = (first.replace(day=1) + timedelta(days=32)).replace(day=1)
+    last = last.replace(day=1)
+    return (first, last) if first < last else None
+
+
+def _parts(start: datetime, end: datetime, by: str | None) -> tuple[list[tuple[datetime, datetime]], tuple | None]:
+    """The spans to read row by row, and the whole days (for products: whole
+    months, rollup.py) to read from the daily counts."""
+    days = _whole_months(start, end) if by == "product" else _whole_days(start, end)
+    if days is None:
+        return [(start, end)], None
+    return [span for span in ((start, days[0]), (days[1], end)) if span[0] < span[1]], days
 
 
 def _lateness_sql(days_late):
@@ -130,18 +167,47 @@ def _select(model, key, extra, *columns) -> Select:
     return query.group_by(key)
 
 
+def _group(by: str | None, key):
+    """A group's key as the summary shows it (weeks as their Monday)."""
+    return _week_start(key) if by == "week" else key
+
+
+def _daily(model, shop_id: int, days: tuple[datetime, datetime], by: str | None, *columns):
+    """SELECT group, columns… of the daily counts of the whole days ``days``."""
+    dimension = "-" if by in (None, "week") else by
+    key = model.day if by == "week" else model.key
+    return (select(key, *columns)
+            .where(model.shop_id == shop_id, model.day >= days[0].date(), model.day < days[1].date(),
+                   model.dimension == dimension)
+            .group_by(key))
+
+
+def _daily_key(by: str | None, key):
+    return None if by is None else key if by == "week" else rollup.value_of(key)
+
+
 def _answer_counts(session: Session, shop_id: int, start: datetime, end: datetime, by: str | None) -> dict:
-    """{key: {kind: {count, total, high, low}}} in one scan of the answers,
-    which only counts (key, kind, score): a scale has at most 11 scores, and
-    the figures are worked out from that histogram here."""
-    r = SurveyResponse
-    key, extra = _grouped(session, r, r.answered_at, by)
-    query = _select(r, key, extra, r.kind, r.score, func.count())
-    query = query.where(r.shop_id == shop_id, r.answered_at >= start, r.answered_at < end).group_by(r.kind, r.score)
+    """{key: {kind: {count, total, high, low}}}, counting only (key, kind,
+    score): a scale has at most 11 scores, and the figures are worked out from
+    that histogram here."""
+    r, d = SurveyResponse, SurveyAnswerDay
+    spans, days = _parts(start, end, by)
+    rows = []
+    for span in spans:
+        key, extra = _grouped(session, r, r.answered_at, by)
+        query = _select(r, key, extra, r.kind, r.score, func.count())
+        query = query.where(r.shop_id == shop_id, r.answered_at >= span[0], r.answered_at < span[1])
+        rows += session.execute(query.group_by(r.kind, r.score)).all()
+    if days is not None:
+        query = _daily(d, shop_id, days, by, d.kind, d.score, func.sum(d.answers)).group_by(d.kind, d.score)
+        rows += [(_daily_key(by, key), kind, score, count) for key, kind, score, count in session.execute(query)]
     found: dict = {}
-    for key_value, kind, score, count in session.execute(query):
+    for key_value, kind, score, count in rows:
+        if not count:
+            continue
         scale = SurveyKind(kind).scale
-        into = found.setdefault(key_value, {}).setdefault(kind, {"count": 0, "total": 0, "high": 0, "low": 0})
+        into = found.setdefault(_group(by, key_value), {}).setdefault(kind, {"count": 0, "total": 0, "high": 0,
+                                                                            "low": 0})
         into["count"] += count
         into["total"] += score * count
         into["high"] += count if score >= scale.high_from else 0
@@ -151,11 +217,22 @@ def _answer_counts(session: Session, shop_id: int, start: datetime, end: datetim
 
 def _invitation_counts(session: Session, shop_id: int, start: datetime, end: datetime, by: str | None) -> dict:
     """{key: (sent, answered)} for invitations sent in [start, end)."""
-    i = SurveyInvitation
-    key, extra = _grouped(session, i, i.sent_at, by)
-    query = _select(i, key, extra, func.count(), func.count(i.answered_at))
-    query = query.where(i.shop_id == shop_id, i.sent_at >= start, i.sent_at < end)
-    return {key_value: (sent, answered) for key_value, sent, answered in session.execute(query) if sent}
+    i, d = SurveyInvitation, SurveyInvitationDay
+    spans, days = _parts(start, end, by)
+    rows = []
+    for span in spans:
+        key, extra = _grouped(session, i, i.sent_at, by)
+        query = _select(i, key, extra, func.count(), func.count(i.answered_at))
+        rows += session.execute(query.where(i.shop_id == shop_id, i.sent_at >= span[0], i.sent_at < span[1])).all()
+    if days is not None:
+        query = _daily(d, shop_id, days, by, func.sum(d.sent), func.sum(d.answered))
+        rows += [(_daily_key(by, key), sent, answered) for key, sent, answered in session.execute(query)]
+    found: dict = {}
+    for key_value, sent, answered in rows:
+        group = _group(by, key_value)
+        before = found.get(group, (0, 0))
+        found[group] = (before[0] + int(sent or 0), before[1] + int(answered or 0))
+    return {group: counts for group, counts in found.items() if counts[0]}
 
 
 def _sum_counts(groups: dict) -> dict:
@@ -211,9 +288,6 @@ def summary(session: Session, shop_id: int, start: datetime, end: datetime, by: 
         "by": by,
     }
     if by is not None:
-        if by == "week":
-            answers = {_week_start(k): v for k, v in answers.items()}
-            invitations = {_week_start(k): v for k, v in invitations.items()}
         keys = _weeks(start, end) if by == "week" else _key_order(by, set(answers) | set(invitations))
         result["breakdown"] = [
             {"key": key, **_kind_summaries(answers.get(key, {})),

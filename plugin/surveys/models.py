@@ -14,9 +14,11 @@ its outbox row, never in clear here.
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import JSON, BigInteger, Index, Integer, SmallInteger, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON, BigInteger, Date, ForeignKey, Index, Integer, SmallInteger, String, Text, UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..models import Base, BigId, UTCDateTime, shop_fk, shop_key, shop_ref, utcnow
@@ -102,3 +104,37 @@ class SurveyResponse(Base):
     # A low answer followed up by the merchant (who: the admin user's id or email).
     followed_up_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     followed_up_by: Mapped[str | None] = mapped_column(String(320))
+
+
+class SurveyAnswerDay(Base):
+    """How many answers of each kind and score were given on one UTC day, per
+    breakdown group: ``dimension`` is "-" (all answers, one group), "carrier",
+    "touchpoint" or "lateness"; ``key`` the group ("" for none, else "=" and
+    the value, so a NULL carrier stays apart from any text). Kept by database
+    triggers on survey_responses (rollup.py), so no writer can miss it; the
+    metrics read it for whole days instead of every answer."""
+
+    __tablename__ = "survey_answer_days"
+
+    shop_id: Mapped[int] = mapped_column(BigId, ForeignKey("shops.id", ondelete="CASCADE"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    dimension: Mapped[str] = mapped_column(String(10), primary_key=True)
+    key: Mapped[str] = mapped_column(String(260), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True)
+    score: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    answers: Mapped[int] = mapped_column(Integer)
+
+
+class SurveyInvitationDay(Base):
+    """Invitations sent on one UTC day, and how many of them were answered,
+    per breakdown group (as SurveyAnswerDay); kept by triggers on
+    survey_invitations."""
+
+    __tablename__ = "survey_invitation_days"
+
+    shop_id: Mapped[int] = mapped_column(BigId, ForeignKey("shops.id", ondelete="CASCADE"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    dimension: Mapped[str] = mapped_column(String(10), primary_key=True)
+    key: Mapped[str] = mapped_column(String(260), primary_key=True)
+    sent: Mapped[int] = mapped_column(Integer)
+    answered: Mapped[int] = mapped_column(Integer)

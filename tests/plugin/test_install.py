@@ -66,7 +66,8 @@ def test_install_redirects_to_the_shops_consent_screen_with_a_state_cookie(app, 
 def test_full_install_uninstall_reinstall_and_shop_redact(app, fake_shopify, browser, webhooks, run_worker):
     # The id of Shopify's sample app/uninstalled body: webhook bodies must name this shop.
     fake_shopify.set_shop_info(SHOP, name="Test Shop", email="owner@test-shop.example",
-                               id="gid://shopify/Shop/548380009")
+                               id="gid://shopify/Shop/548380009",
+                               primaryDomain={"url": "https://www.test-shop.example", "host": "www.test-shop.example"})
     response, _ = install(browser, fake_shopify)
     assert response.status_code == 302
     assert response.headers["Location"] == f"https://admin.shopify.com/store/test-shop/apps/{API_KEY}/"
@@ -78,6 +79,7 @@ def test_full_install_uninstall_reinstall_and_shop_redact(app, fake_shopify, bro
     assert crypto.decrypt(app.config["SECRET_KEY"], shop.access_token) == token
     assert shop.refresh_token is not None and shop.access_token_expires_at is not None  # expiring token
     assert (shop.name, shop.email, shop.shopify_id) == ("Test Shop", "owner@test-shop.example", 548380009)
+    assert shop.primary_domain_url == "https://www.test-shop.example"  # the widget's CORS admits it
     subscribed = {s["topic"] for s in fake_shopify.webhook_subscriptions(SHOP)}
     assert {"ORDERS_CREATE", "FULFILLMENTS_UPDATE", "FULFILLMENT_EVENTS_CREATE", "APP_UNINSTALLED"} <= subscribed
     assert not any("REDACT" in t or "DATA_REQUEST" in t for t in subscribed)  # only the TOML can declare those

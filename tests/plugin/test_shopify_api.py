@@ -185,6 +185,23 @@ def test_5xx_then_success_backs_off_with_jitter(fake, client, sleeps):
     assert base <= sleeps[1] <= 2 * base
 
 
+def test_a_mutation_that_must_not_repeat_is_not_sent_again_after_a_5xx_or_timeout(fake, make_client, sleeps):
+    client = make_client(timeout=0.2)
+    fake.fail_next(1, status=502)
+    with pytest.raises(ShopifyAPIError, match="not sent again") as exc:
+        client.graphql("{ shop { name } }", repeat=False)
+    assert exc.value.status == 502
+    fake.slow_next(1, 1.0)
+    with pytest.raises(ShopifyAPIError, match="not sent again"):
+        client.graphql("{ shop { name } }", repeat=False)
+    assert len(fake.calls(endpoint="graphql")) == 2 and sleeps == []
+    # Throttled requests were not run by Shopify: those are waited out and sent again.
+    fake.throttle_next(1, currently_available=500)
+    fake.throttle_next(1, mode="http429", retry_after=0.01)
+    assert client.graphql("{ shop { name } }", repeat=False)["shop"]
+    assert [c.fault for c in fake.calls(endpoint="graphql")][2:] == ["throttled", "http429", None]
+
+
 def test_garbage_body_is_a_clear_error_and_not_retried(fake, client):
     fake.garbage_next(1)
     with pytest.raises(ShopifyAPIError, match="invalid JSON from Shopify") as exc:

@@ -153,3 +153,78 @@ def test_the_rate_limit_storage_comes_from_the_environment(tmp_path):
     assert app.config["RATELIMIT_STORAGE_URI"] == "memory://"
     with pytest.raises(ConfigError, match="^AFTERCARE_RATELIMIT_STORAGE_URL: must be a storage URL"):
         create_app(environ={**env, "AFTERCARE_RATELIMIT_STORAGE_URL": "localhost:6379"}, instance_path=str(tmp_path))
+
+
+# --- the shop's primary (custom) domain -------------------------------------------
+
+STORE_ORIGIN = "https://www.ana-store.example"
+
+
+def learn_primary_domain(app, fake_shopify, domain: str, url) -> None:
+    """What install and the subscription retry do: ask Shopify about the shop."""
+    from plugin import subscriptions
+    from plugin.db import worker_session
+    from plugin.shops import by_domain, call_admin_api
+
+    fake_shopify.issue_token(domain, token="shpat_test_token" if domain == SHOP else "shpat_other")
+    fake_shopify.set_shop_info(domain, primaryDomain={"url": url, "host": "whatever"})
+    with worker_session(app) as session, session.begin():
+        shop = by_domain(session, domain)
+        call_admin_api(session, shop, lambda client: subscriptions.subscribe_and_describe(client, shop))
+
+
+def lookup_from(client, origin: str, shop: str = SHOP):
+    return client.post(f"/widgets/api/lookup?shop={shop}", json=BODY, headers={"Origin": origin})
+
+
+def test_the_shops_primary_domain_learnt_from_shopify_may_look_up(app, client, shop, fake_shopify):
+    add_order(app, shop)
+    assert lookup_from(client, STORE_ORIGIN).status_code == 403  # not known yet
+    learn_primary_domain(app, fake_shopify, SHOP, "https://WWW.Ana-Store.example/")
+    preflight = client.options(f"/widgets/api/lookup?shop={SHOP}", headers={
+        "Origin": STORE_ORIGIN, "Access-Control-Request-Method": "POST"})
+    assert preflight.status_code == 204 and preflight.headers["Access-Control-Allow-Origin"] == STORE_ORIGIN
+    response = lookup_from(client, STORE_ORIGIN)
+    assert response.status_code == 200 and response.headers["Access-Control-Allow-Origin"] == STORE_ORIGIN
+    assert lookup_from(client, SHOP_ORIGIN).status_code == 200  # the myshopify domain still works
+    for near in ("http://www.ana-store.example", "https://ana-store.example", "https://www.ana-store.example:8443",
+                 "https://www.ana-store.example.evil.example"):
+        refused = lookup_from(client, near)
+        assert refused.status_code == 403 and "Access-Control-Allow-Origin" not in refused.headers, near
+
+
+def test_another_shops_primary_domain_is_never_admitted(app, client, shop, other_shop, fake_shopify):
+    add_order(app, shop)
+    learn_primary_domain(app, fake_shopify, OTHER_SHOP, STORE_ORIGIN)
+    before = database_dump(app)
+    refused = lookup_from(client, STORE_ORIGIN)  # the other shop's storefront asking about this shop
+    assert refused.status_code == 403 and "Access-Control-Allow-Origin" not in refused.headers
+    assert database_dump(app) == before
+    own = lookup_from(client, STORE_ORIGIN, shop=OTHER_SHOP)  # its own shop: admitted (no such order there)
+    assert own.status_code == 404 and own.headers["Access-Control-Allow-Origin"] == STORE_ORIGIN
+
+
+def test_a_changed_primary_domain_replaces_the_old_one_on_refresh(app, client, shop, fake_shopify):
+    add_order(app, shop)
+    learn_primary_domain(app, fake_shopify, SHOP, STORE_ORIGIN)
+    learn_primary_domain(app, fake_shopify, SHOP, "https://shop.ana.example")
+    assert lookup_from(client, "https://shop.ana.example").status_code == 200
+    assert lookup_from(client, STORE_ORIGIN).status_code == 403
+    learn_primary_domain(app, fake_shopify, SHOP, "javascript:alert(1)")  # nonsense is never admitted
+    assert lookup_from(client, "https://shop.ana.example").status_code == 403
+    assert lookup_from(client, "null").status_code == 403
+
+
+@pytest.mark.parametrize("url, origin", [
+    ("https://www.ana-store.example", "https://www.ana-store.example"),
+    ("https://WWW.Ana-Store.EXAMPLE/collections/all?x=1", "https://www.ana-store.example"),
+    ("https://ana.example:443/", "https://ana.example"),
+    ("https://ana.example:8443", "https://ana.example:8443"),
+    ("https://xn--bcher-kva.example", "https://xn--bcher-kva.example"),
+    ("http://ana.example", None), ("https://user:pw@ana.example", None), ("https://ana.example:99999", None),
+    ("https://", None), ("https://localhost", None), ("https://ana_store.example", None), ("javascript:alert(1)", None),
+    ("https://a.example\r\nX: y", None), ("", None), (None, None), (42, None), ("https://" + "a" * 250 + ".example", None),
+])
+def test_storefront_origin_accepts_only_plain_https_hosts(url, origin):
+    from plugin.shops import storefront_origin
+    assert storefront_origin(url) == origin
