@@ -97,6 +97,20 @@ class DemoShopify:
         self._lock = threading.Lock()
         self._server = None
         self._thread: threading.Thread | None = None
+        # Operation name → answer (the anonymous shop query as "shop"); anything else is an error.
+        self.operations = {
+            "shop": self._shop,
+            "AftercareWebhookSubscriptions": self._subscriptions,
+            "AftercareWebhookSubscriptionCreate": self._subscribe,
+            "AftercareReturnableFulfillments": self._returnable_fulfillments,
+            "AftercareReturnRequest": self._return_request,
+            "AftercareReturnApprove": self._approve,
+            "AftercareReturnDecline": self._decline,
+            "AftercareReturnClose": self._close,
+            "AftercareReturnForRefund": self._return_for_refund,
+            "AftercareReturnRefundSuggestion": self._refund_suggestion,
+            "AftercareReturnProcess": self._process,
+        }
 
     # ----------------------------------------------------------------- orders
 
@@ -165,19 +179,19 @@ class DemoShopify:
         """The response body for one GraphQL request."""
         match = _OPERATION.match(query)
         name = match.group(2) if match else ("shop" if _ANONYMOUS_SHOP.match(query) else None)
-        handler = getattr(self, f"_op_{name}", None) if name else None
+        handler = self.operations.get(name) if name else None
         if handler is None:
             return {"errors": [{"message": f"the demo's stand-in Shopify does not answer {name or 'this query'}"}]}
         return {"data": handler(variables)}
 
-    def _op_shop(self, _variables: dict) -> dict:
+    def _shop(self, _variables: dict) -> dict:
         return {"shop": {"id": f"gid://shopify/Shop/{DEMO_SHOP_SHOPIFY_ID}", "name": SHOP_NAME, "email": SHOP_EMAIL}}
 
-    def _op_AftercareWebhookSubscriptions(self, _variables: dict) -> dict:
+    def _subscriptions(self, _variables: dict) -> dict:
         return {"webhookSubscriptions": {"nodes": list(self.subscriptions),
                                          "pageInfo": {"hasNextPage": False, "endCursor": None}}}
 
-    def _op_AftercareWebhookSubscriptionCreate(self, variables: dict) -> dict:
+    def _subscribe(self, variables: dict) -> dict:
         made = {"id": f"gid://shopify/WebhookSubscription/{next(self._ids)}", "topic": variables.get("topic"),
                 "endpoint": {"__typename": "WebhookHttpEndpoint",
                              "callbackUrl": (variables.get("webhookSubscription") or {}).get("callbackUrl")}}
@@ -186,10 +200,11 @@ class DemoShopify:
                                               "userErrors": []}}
 
     def _in_returns(self, order: DemoOrder, line_item_id: int) -> int:
-        return sum(line["quantity"] for r in self.returns.values() if r.order is order
-                   and r.status not in ("DECLINED", "CANCELED") for line in r.lines if line["line_item_id"] == line_item_id)
+        return sum(line["quantity"] for r in self.returns.values()
+                   if r.order is order and r.status not in ("DECLINED", "CANCELED")
+                   for line in r.lines if line["line_item_id"] == line_item_id)
 
-    def _op_AftercareReturnableFulfillments(self, variables: dict) -> dict:
+    def _returnable_fulfillments(self, variables: dict) -> dict:
         order = self.orders.get(str(variables.get("orderId")))
         nodes = []
         if order is not None and order.fulfillment_id is not None:
@@ -201,7 +216,7 @@ class DemoShopify:
                           "returnableFulfillmentLineItems": {"nodes": [i for i in items if i["quantity"] > 0]}})
         return {"returnableFulfillments": {"nodes": nodes, "pageInfo": {"hasNextPage": False, "endCursor": None}}}
 
-    def _op_AftercareReturnRequest(self, variables: dict) -> dict:
+    def _return_request(self, variables: dict) -> dict:
         data = variables.get("input") or {}
         order = self.orders.get(str(data.get("orderId")))
         if order is None:
@@ -233,13 +248,13 @@ class DemoShopify:
         ret.status = to
         return {field: {"return": {"id": ret.gid, "status": ret.status}, "userErrors": []}}
 
-    def _op_AftercareReturnApprove(self, variables: dict) -> dict:
+    def _approve(self, variables: dict) -> dict:
         return self._move("returnApproveRequest", (variables.get("input") or {}).get("id"), "REQUESTED", "OPEN")
 
-    def _op_AftercareReturnDecline(self, variables: dict) -> dict:
+    def _decline(self, variables: dict) -> dict:
         return self._move("returnDeclineRequest", (variables.get("input") or {}).get("id"), "REQUESTED", "DECLINED")
 
-    def _op_AftercareReturnClose(self, variables: dict) -> dict:
+    def _close(self, variables: dict) -> dict:
         return self._move("returnClose", variables.get("id"), "OPEN", "CLOSED")
 
     # --- refunds (returnProcess, as returns/sync.py sends it) -----------------
@@ -256,11 +271,11 @@ class DemoShopify:
         return order.total - sum((Decimal(r["amount"]) for ret in self.returns.values() if ret.order is order
                                   for r in ret.refunds), Decimal(0))
 
-    def _op_AftercareReturnForRefund(self, variables: dict) -> dict:
+    def _return_for_refund(self, variables: dict) -> dict:
         ret = self.returns.get(str(variables.get("id")))
         return {"return": self._view(ret) if ret else None}
 
-    def _op_AftercareReturnRefundSuggestion(self, variables: dict) -> dict:
+    def _refund_suggestion(self, variables: dict) -> dict:
         ret = self.returns.get(str(variables.get("id")))
         if ret is None:
             return {"return": None}
@@ -274,7 +289,7 @@ class DemoShopify:
         return {"return": {"suggestedFinancialOutcome": {"financialTransfer": {
             "amount": {"presentmentMoney": money}, "suggestedTransactions": transactions if amount > 0 else []}}}}
 
-    def _op_AftercareReturnProcess(self, variables: dict) -> dict:
+    def _process(self, variables: dict) -> dict:
         data = variables.get("input") or {}
         ret = self.returns.get(str(data.get("returnId")))
         if ret is None or ret.status != "OPEN":

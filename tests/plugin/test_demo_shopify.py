@@ -148,3 +148,29 @@ def test_the_stand_in_refuses_what_shopify_would_and_only_the_demo_shops_token(d
     unknown = requests.post(api, json={"query": "mutation AftercareSomethingNew { x }"}, headers=headers,
                             timeout=5).json()
     assert unknown["errors"][0]["message"] == "the demo's stand-in Shopify does not answer AftercareSomethingNew"
+
+
+def test_a_history_return_acted_on_is_created_in_the_stand_in_then_moved(demo_app, stand_in):
+    """The dashboard's history returns never reached Shopify; acting on one
+    creates it in the stand-in first, from the history order it was stocked with."""
+    with worker_session(demo_app) as session:
+        approved = session.scalars(select(ReturnRequest).where(
+            ReturnRequest.status == "approved", ReturnRequest.key.like("history-%"))).first()
+        assert approved is not None and approved.shopify_return_id is None
+        request_id = approved.id
+    assert act(demo_app.test_client(), request_id, "receive").status_code == 200
+    run_worker(demo_app)
+    now = stored(demo_app, request_id)
+    assert (now.status, now.shopify_status, now.sync_error) == ("received", "OPEN", None)
+    assert stand_in.return_status(now.shopify_return_id) == "OPEN"
+
+
+def test_only_the_demo_knows_the_stand_in():
+    """The stand-in is started by `aftercare demo` and nothing else in the app refers to it."""
+    from pathlib import Path
+
+    root = Path(demo.__file__).resolve().parents[1]
+    users = sorted(str(path.relative_to(root)) for folder in ("plugin", "webhooks", "widgets")
+                   for path in (root / folder).rglob("*.py")
+                   if "demo_shopify" in path.read_text(encoding="utf-8") and path.name != "demo_shopify.py")
+    assert users == ["plugin/demo.py"]
