@@ -369,6 +369,9 @@ def main(port: int, step_seconds: float = 1.5) -> None:
     # Request lines and migration chatter would drown the scenario's own lines.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    # So would the install's webhook subscriptions, made in the stand-in Shopify one line each.
+    logging.getLogger("plugin.shopify_api").setLevel(logging.WARNING)
+    logging.getLogger("plugin.subscriptions").setLevel(logging.WARNING)
 
     from . import create_app  # here, not at import: create_app imports this module
 
