@@ -6,8 +6,13 @@ webhooks (exactly the headers Shopify sends) to its own ``POST /webhooks`` over
 HTTP, and the worker, running in a thread of the same process, turns them into
 order and shipment state. ``GET /demo`` shows the result as it changes.
 
-Threads: the web server, the worker and the scenario; the main thread waits
-for Ctrl-C (SIGINT) or SIGTERM and then stops all three.
+Shopify itself is played by ``demo_shopify``, a stand-in for the Admin
+GraphQL API on another local port: the worker passes returns to it (and the
+webhook subscriptions of the install), so a return goes all the way to
+refunded and closed.
+
+Threads: the web server, the worker, the scenario and the stand-in Shopify;
+the main thread waits for Ctrl-C (SIGINT) or SIGTERM and then stops them all.
 """
 
 from __future__ import annotations
@@ -34,11 +39,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, selectinload
 from werkzeug.serving import make_server
 
-from . import demo_history, demo_messages, migrate, settings, shops, worker
+from . import demo_history, demo_messages, demo_shopify, migrate, settings, shops, worker
 from .admin import admin_url
 from .config import ConfigError
 from .db import engine, get_session, worker_session
-from .models import DeliveryStatus, Fulfillment, Order, WebhookDelivery
+from .models import DeliveryStatus, Fulfillment, Order, WebhookDelivery, utcnow
 from .orders import order_state
 from .demo_scenario import AMARA, DEMO_SHOP, KENTA, LUCAS, MAYA, ZOE, scenario, webhook_headers
 
@@ -57,6 +62,7 @@ bp = Blueprint("demo", __name__)
 
 
 SCENARIO_ORDER_IDS = tuple(o.id for o in (MAYA, KENTA, ZOE, AMARA, LUCAS))
+SHIPPED = (MAYA, KENTA, ZOE)  # the scenario ships these; Amara's waits, Lucas's is cancelled
 
 
 def _demo_orders() -> list[Order]:
@@ -252,6 +258,37 @@ def _wait_for_inbox(app: Flask, stop: threading.Event, timeout: float = 15.0) ->
         stop.wait(0.1)
 
 
+# =========================================================================== the stand-in Shopify
+
+def prepare(app: Flask, shopify: demo_shopify.DemoShopify) -> None:
+    """Install the demo shop afresh with its history and settings, and have the
+    stand-in Shopify sell the same orders."""
+    with app.app_context(), worker_session(app) as session, session.begin():
+        grant = shops.static_grant(DEMO_TOKEN, "read_orders,read_fulfillments")
+        shop = shops.install(session, DEMO_SHOP, grant)
+        session.flush()
+        shops.delete_data(session, shop.id)  # a second run starts afresh
+        demo_history.seed(session, shop.id, datetime.now(timezone.utc))  # weeks of figures for the dashboard
+        settings.update(session, shop.id, DEMO_SETTINGS)
+        # The worker makes the webhook subscriptions at once, as after an install that could not reach Shopify.
+        shop.subscriptions_due_at = utcnow()
+        session.flush()
+        stock_stand_in(session, shop.id, shopify)
+
+
+def stock_stand_in(session: Session, shop_id: int, shopify: demo_shopify.DemoShopify) -> None:
+    """The scenario's orders as the scenario leaves them, and the history's as stored."""
+    for sample in (MAYA, KENTA, ZOE, AMARA, LUCAS):
+        shopify.add_sample(sample, shipped=sample in SHIPPED)
+    history = session.scalars(select(Order).where(Order.shop_id == shop_id)
+                              .options(selectinload(Order.line_items), selectinload(Order.fulfillments)))
+    for order in history:
+        lines = [demo_shopify.Line(li.shopify_id, li.quantity, li.price or 0) for li in order.line_items]
+        shopify.add_order(demo_shopify.DemoOrder(
+            order.shopify_id, order.name, order.currency or "EUR", lines, order.total_price or 0,
+            order.fulfillments[0].shopify_id if order.fulfillments else None))
+
+
 # =========================================================================== the process
 
 def _say(message: str) -> None:
@@ -332,6 +369,9 @@ def main(port: int, step_seconds: float = 1.5) -> None:
     # Request lines and migration chatter would drown the scenario's own lines.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    # So would the install's webhook subscriptions, made in the stand-in Shopify one line each.
+    logging.getLogger("plugin.shopify_api").setLevel(logging.WARNING)
+    logging.getLogger("plugin.subscriptions").setLevel(logging.WARNING)
 
     from . import create_app  # here, not at import: create_app imports this module
 
@@ -339,6 +379,7 @@ def main(port: int, step_seconds: float = 1.5) -> None:
     threads: list[threading.Thread] = []
     server = None
     app = None
+    shopify = None
     broken = False
     previous: dict[int, object] = {}
     if threading.current_thread() is threading.main_thread():
@@ -347,19 +388,15 @@ def main(port: int, step_seconds: float = 1.5) -> None:
         previous[signal.SIGTERM] = signal.signal(signal.SIGTERM, _raise_interrupt)
         previous[signal.SIGINT] = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
+        # The demo shop exists only here: its Shopify is the stand-in, whatever SHOPIFY_BASE_URL says.
+        shopify = demo_shopify.DemoShopify(DEMO_TOKEN).start()
         try:
-            app = create_app({"DEMO": True})
+            app = create_app({"DEMO": True, "SHOPIFY_BASE_URL": shopify.base_url_template})
         except ConfigError as exc:
             _fail(f"configuration error: {exc}", code=2)  # as the other commands
         try:
             migrate.upgrade(app)
-            with app.app_context(), worker_session(app) as session, session.begin():
-                grant = shops.static_grant(DEMO_TOKEN, "read_orders,read_fulfillments")
-                shop = shops.install(session, DEMO_SHOP, grant)
-                session.flush()
-                shops.delete_data(session, shop.id)  # a second run starts afresh
-                demo_history.seed(session, shop.id, datetime.now(timezone.utc))  # weeks of figures for the dashboard
-                settings.update(session, shop.id, DEMO_SETTINGS)
+            prepare(app, shopify)
         except SQLAlchemyError as exc:
             _fail(f"cannot prepare the database: {getattr(exc, 'orig', None) or exc}")
 
@@ -404,6 +441,8 @@ def main(port: int, step_seconds: float = 1.5) -> None:
         for thread in threads:
             if thread.ident is not None:
                 thread.join(timeout=10)
+        if shopify is not None:
+            shopify.stop()
         if app is not None:
             engine(app).dispose()
         for sig, handler in previous.items():
