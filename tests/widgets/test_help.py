@@ -67,14 +67,14 @@ def test_a_contact_request_reaches_support_with_the_orders_context(app, client, 
     assert (contact.shop_id, contact.message_length) == (shop, len("The driver left?\nPlease check."))
     assert contact.answers_shown == ["Returns"]  # out for delivery: only the answer for every state
     run_worker()
-    [mail] = smtp.messages
+    [mail] = to_store(smtp)
     assert mail["To"] == "help@maison-ana.example" and mail["Reply-To"] == "ana@example.com"
     assert mail["Subject"] == "Help needed with order #1001"
     body = mail.get_content().replace("\r\n", "\n")
     assert "> The driver left?\n> Please check." in body
     assert "Parcel 1 of 1: Out for delivery, UPS" in body and "1Z999AA10123456780" in body
     assert "Departed facility" in body and "Help answers they were shown first:\n  - Returns" in body
-    assert db().scalars(select(Notification)).one().status == "sent"
+    assert db().scalars(select(Notification).where(Notification.kind == "support_contact")).one().status == "sent"
 
 
 def test_without_a_support_address_the_store_owner_is_written_to(app, client, shop, smtp, run_worker):
@@ -85,7 +85,7 @@ def test_without_a_support_address_the_store_owner_is_written_to(app, client, sh
     token = _token(client)["token"]
     assert client.post("/proxy/api/contact?" + proxy_query(), json={"token": token, "message": "Hi"}).status_code == 201
     run_worker()
-    assert smtp.messages[0]["To"] == "owner@maison-ana.example"
+    assert [m["To"] for m in to_store(smtp)] == ["owner@maison-ana.example"]
 
 
 def test_a_shop_with_nowhere_to_write_says_so(app, client, shop):
@@ -129,7 +129,7 @@ def test_markup_in_a_message_is_sent_as_text(app, client, shop, smtp, run_worker
     message = "<script>alert(1)</script> ' OR 1=1 -- {{ x }}"
     assert client.post("/proxy/api/contact?" + proxy_query(), json={"token": token, "message": message}).status_code == 201
     run_worker()
-    mail = smtp.messages[0]
+    [mail] = to_store(smtp)
     assert mail.get_content_type() == "text/plain" and f"> {message}" in mail.get_content().replace("\r\n", "\n")
 
 
@@ -173,3 +173,10 @@ def test_contacts_are_counted_per_100_orders_and_per_shop(app, client, shop, oth
     assert contact_rate(db(), shop, start, end) == {"contacts": 1, "orders": 2, "per_100_orders": 50.0}
     assert contact_rate(db(), other_shop, start, end) == {"contacts": 0, "orders": 1, "per_100_orders": 0.0}
     assert contact_rate(db(), shop, start, start)["per_100_orders"] is None
+
+
+def to_store(smtp) -> list:
+    """The mail to the store. The worker's survey scan may also invite the
+    customer (these orders were shipped long enough ago): not what these
+    tests look at."""
+    return [m for m in smtp.messages if m["To"] != "ana@example.com"]
