@@ -39,6 +39,7 @@ from .models import (
 )
 from .orders import order_state
 from .surveys import erase_for_orders, export_for_orders
+from .visits import OrderVisit
 
 REDACTED = "(redacted)"
 # The redaction request itself names the customer; it is kept only as this.
@@ -192,6 +193,8 @@ def redact_customer(session: Session, shop: Shop, customer: Customer) -> int:
         order.customer_id = None
         order.shipping_city = order.shipping_country = None
     if order_ids:
+        # When the shopper looked at their orders is about them too.
+        session.execute(delete(OrderVisit).where(OrderVisit.shop_id == shop.id, OrderVisit.order_id.in_(order_ids)))
         session.execute(
             update(Fulfillment)
             .where(Fulfillment.shop_id == shop.id, Fulfillment.order_id.in_(order_ids))
