@@ -12,7 +12,7 @@ from sqlalchemy import func, select, text
 
 from plugin import links, shops, visits
 from plugin.db import engine, worker_session
-from plugin.models import utcnow
+from plugin.models import DataExport, utcnow
 from plugin.visits import OrderVisit
 from tests.conftest import SHOP, db
 from tests.notifications.orders import ORDER_ID, add_order
@@ -103,7 +103,7 @@ def test_another_shops_lookups_record_nothing_on_this_shop(app, client, shop, ot
     assert _timeline(client) == []
 
 
-def test_customer_redact_and_shop_erase_take_the_visits(app, client, shop, other_shop, webhooks, run_worker):
+def test_data_request_exports_them_and_redact_and_shop_erase_take_them(app, client, shop, other_shop, webhooks, run_worker):
     order_id, _ = add_order(app, shop)
     other_order, _ = add_order(app, other_shop)
     _look(client, shop, order_id)
@@ -111,9 +111,16 @@ def test_customer_redact_and_shop_erase_take_the_visits(app, client, shop, other
         visits.record(session, other_shop, other_order, visits.Surface.WIDGET)
     assert len(_visits(shop)) == 3
 
+    customer = {"id": 207119551, "email": "ana@example.com", "phone": "+33612345678"}
+    webhooks.post("customers/data_request", {"shop_id": 954889, "shop_domain": SHOP, "customer": customer,
+                                             "orders_requested": [ORDER_ID], "data_request": {"id": 1}})
+    run_worker()
+    (export,) = db().scalars(select(DataExport).where(DataExport.shop_id == shop))
+    assert [(v["order"], v["surface"]) for v in export.content["order_visits"]] == [
+        ("#1001", "widget"), ("#1001", "proxy"), ("#1001", "tracking_page")]
+
     webhooks.post("customers/redact", {
-        "shop_id": 954889, "shop_domain": SHOP, "orders_to_redact": [ORDER_ID],
-        "customer": {"id": 207119551, "email": "ana@example.com", "phone": "+33612345678"}})
+        "shop_id": 954889, "shop_domain": SHOP, "orders_to_redact": [ORDER_ID], "customer": customer})
     run_worker()
     assert _visits(shop) == [] and _timeline(client) == []
     assert _visits(other_shop) == [(other_order, "widget")]  # another shop's customer is not this request's
