@@ -6,7 +6,7 @@ failure to record never costs the shopper their page."""
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, text
 
@@ -56,7 +56,7 @@ def test_a_lookup_a_token_and_the_tracking_link_show_as_three_visits(app, client
 
     entries = _timeline(client)
     assert [e["detail"]["surface"] for e in entries] == ["widget", "proxy", "tracking_page"]  # in time order
-    assert all(before <= visits.datetime.fromisoformat(e["at"]) <= utcnow() for e in entries)
+    assert all(before <= datetime.fromisoformat(e["at"]) <= utcnow() for e in entries)
     assert set(entries[0]["detail"]) == {"surface"}  # no address, no browser: nothing else is kept
     page = client.get(link_path(page="/app/orders") + "&q=1001").get_data(as_text=True)
     for label in ("Viewed in the storefront widget", "Viewed on the store&#39;s order page",
