@@ -478,3 +478,4 @@ class WorkerHeartbeat(Base):
 from .returns import models as _returns_models  # noqa: E402,F401
 from .help.models import Contact  # noqa: E402,F401
 from .surveys import models as _survey_models  # noqa: E402,F401
+from .visits import OrderVisit  # noqa: E402,F401

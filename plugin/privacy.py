@@ -39,6 +39,7 @@ from .models import (
 )
 from .orders import order_state
 from .surveys import erase_for_orders, export_for_orders
+from .visits import OrderVisit
 
 REDACTED = "(redacted)"
 # The redaction request itself names the customer; it is kept only as this.
@@ -168,6 +169,12 @@ def export_customer(session: Session, shop: Shop, customer: Customer, request_id
         "survey_responses": [],
     }
     content["survey_responses"] = export_for_orders(session, shop.id, [o.id for o in found])
+    names = {o.id: o.name for o in found}
+    content["order_visits"] = [
+        {"order": names[v.order_id], "surface": v.surface, "viewed_at": v.viewed_at.isoformat()}
+        for v in session.scalars(select(OrderVisit).where(
+            OrderVisit.shop_id == shop.id, OrderVisit.order_id.in_(names)).order_by(OrderVisit.viewed_at))
+    ] if names else []
     export = DataExport(shop_id=shop.id, request_id=request_id, customer_id=customer.id, content=content)
     session.add(export)
     session.flush()
@@ -192,6 +199,8 @@ def redact_customer(session: Session, shop: Shop, customer: Customer) -> int:
         order.customer_id = None
         order.shipping_city = order.shipping_country = None
     if order_ids:
+        # When the shopper looked at their orders is about them too.
+        session.execute(delete(OrderVisit).where(OrderVisit.shop_id == shop.id, OrderVisit.order_id.in_(order_ids)))
         session.execute(
             update(Fulfillment)
             .where(Fulfillment.shop_id == shop.id, Fulfillment.order_id.in_(order_ids))

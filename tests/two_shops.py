@@ -20,6 +20,7 @@ from plugin.models import (DataExport, Fulfillment, FulfillmentLineItem, LineIte
                            WebhookDelivery)
 from plugin.returns import ReturnItem, ReturnRequest
 from plugin.surveys import SurveyInvitation, SurveyResponse
+from plugin.visits import OrderVisit
 
 from .conftest import SHOP
 
@@ -132,7 +133,10 @@ def build(app, a_domain: str = SHOP) -> tuple[Side, Side]:
                                      note=f"{first} wants her money back", requested_at=now - timedelta(days=1))
             export = DataExport(shop_id=shop.id, request_id=f"req-{n}", customer_id=600 + n,
                                 content={"email": private_email, "orders": [{"name": hidden_name, "city": city}]})
-            session.add_all([message, delivery, returned, export])
+            viewed = now - timedelta(days=1)
+            visit = OrderVisit(shop_id=shop.id, order_id=order.id, surface="widget", viewed_at=viewed,
+                               hour=viewed.replace(minute=0, second=0, microsecond=0))
+            session.add_all([message, delivery, returned, export, visit])
             session.flush()
             session.add(ReturnItem(shop_id=shop.id, request_id=returned.id, line_item_shopify_id=line.shopify_id,
                                    quantity=1, reason="DEFECTIVE", note=f"{product} broke"))

@@ -21,7 +21,7 @@ import time
 from flask import current_app, jsonify, request
 from sqlalchemy import func, select
 
-from plugin import help, links, returns, settings
+from plugin import help, links, returns, settings, visits
 from plugin.db import get_session
 from plugin.models import Order, Shop, utcnow
 from plugin.tracking import order_view
@@ -74,13 +74,17 @@ def find_order(session, shop: Shop, data: dict) -> Order | None:
     return order
 
 
-def lookup_response(shop: Shop):
+def lookup_response(shop: Shop, surface: visits.Surface | None):
+    """``surface``: where the shopper is, for the order's timeline (None: record no visit)."""
     session = get_session()
     data = payload()
     order = find_order(session, shop, data)
     if order is None:
         return jsonify(error="not_found", message=NOT_FOUND), 404
-    return jsonify(order_payload(session, shop, order, _locale(data)))
+    body = order_payload(session, shop, order, _locale(data))
+    if surface is not None:
+        visits.record(session, shop.id, order.id, surface)
+    return jsonify(body)
 
 
 def order_from_token(session, shop: Shop, token: str) -> Order | None:
@@ -94,12 +98,15 @@ def order_from_token(session, shop: Shop, token: str) -> Order | None:
     return session.scalar(select(Order).where(Order.shop_id == shop.id, Order.id == fields["order_id"]))
 
 
-def order_response(shop: Shop, token: str):
+def order_response(shop: Shop, token: str, surface: visits.Surface | None):
     session = get_session()
     order = order_from_token(session, shop, token)
     if order is None:
         return jsonify(error="not_found", message=NOT_FOUND), 404
-    return jsonify(order_payload(session, shop, order, request.args.get("locale")))
+    body = order_payload(session, shop, order, request.args.get("locale"))
+    if surface is not None:
+        visits.record(session, shop.id, order.id, surface)
+    return jsonify(body)
 
 
 def contact_response(shop: Shop):

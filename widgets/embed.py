@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
 
-from plugin import shops
+from plugin import shops, visits
 from plugin.db import get_session
 from plugin.signatures import normalize_shop_domain
 
@@ -117,15 +117,22 @@ def cors(response: Response):
     return response
 
 
+def _visit() -> visits.Surface | None:
+    """A widget visit, unless a page of another origin asked: its answer is
+    not readable there, and it must not write on the shop's timeline."""
+    foreign = request.headers.get("Origin") is not None and g.cors_origin is None
+    return None if foreign else visits.Surface.WIDGET
+
+
 @bp.route("/api/lookup", methods=["POST", "OPTIONS"])
 @limits.lookup_limit
 def lookup():
-    return api.lookup_response(g.storefront_shop)
+    return api.lookup_response(g.storefront_shop, _visit())
 
 
 @bp.route("/api/orders/<token>", methods=["GET", "OPTIONS"])
 def order(token: str):
-    return api.order_response(g.storefront_shop, token)
+    return api.order_response(g.storefront_shop, token, _visit())
 
 
 @bp.route("/api/returns", methods=["POST", "OPTIONS"])

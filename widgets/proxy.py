@@ -21,7 +21,7 @@ from flask import Blueprint, current_app, g, jsonify, request
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup, escape
 
-from plugin import links, returns, settings, shops
+from plugin import links, returns, settings, shops, visits
 from plugin.db import get_session
 from plugin.locales import DEFAULT_LOCALE, negotiate
 from plugin.signatures import SignatureError, normalize_shop_domain, verify_proxy_signature
@@ -112,7 +112,9 @@ def page():
         order = api.order_from_token(session, shop, token)
         if order is None:
             return _page(404, error=True)
-        return _page(result=api.order_payload(session, shop, order))
+        shown = _page(result=api.order_payload(session, shop, order))
+        visits.record(session, shop.id, order.id, visits.Surface.PROXY)
+        return shown
     customer = request.args.get("logged_in_customer_id", "")
     listed = None
     if customer:
@@ -134,7 +136,9 @@ def page_lookup():
     if order is None:
         typed = {k: data.get(k, "")[:320] for k in ("order", "email", "phone")}
         return _page(404, error=True, typed=typed)
-    return _page(result=api.order_payload(session, shop, order))
+    shown = _page(result=api.order_payload(session, shop, order))
+    visits.record(session, shop.id, order.id, visits.Surface.PROXY)
+    return shown
 
 
 @bp.post("/returns")
@@ -164,12 +168,12 @@ def page_return():
 @bp.post("/api/lookup")
 @limits.lookup_limit
 def lookup():
-    return api.lookup_response(g.storefront_shop)
+    return api.lookup_response(g.storefront_shop, visits.Surface.PROXY)
 
 
 @bp.get("/api/orders/<token>")
 def order(token: str):
-    return api.order_response(g.storefront_shop, token)
+    return api.order_response(g.storefront_shop, token, visits.Surface.PROXY)
 
 
 @bp.post("/api/returns")

@@ -30,7 +30,9 @@ TRACKING_LABELS = {
     "returning_to_sender": "Returning to sender", "delivered": "Delivered", "picked_up": "Picked up",
 }
 TYPE_LABELS = {"order": "Order", "webhook": "Webhook", "tracking": "Tracking", "message": "Message",
-               "return": "Return", "contact": "Contact", "survey": "Survey answer"}
+               "visit": "Visit", "return": "Return", "contact": "Contact", "survey": "Survey answer"}
+VISIT_LABELS = {"widget": "Viewed in the storefront widget", "proxy": "Viewed on the store's order page",
+                "tracking_page": "Viewed on the tracking page"}
 RETURN_EVENT_LABELS = {"requested": "Return requested", **DONE_LABELS}
 ORDER_EVENT_LABELS = {"placed": "Order placed", "cancelled": "Order cancelled"}
 FLAG_LABELS = {"cancelled": "order.status|Cancelled", "test": "Test order", "delayed": "Delayed"}
@@ -73,7 +75,8 @@ def orders_page():
                   type_labels=TYPE_LABELS, tracking_labels=TRACKING_LABELS, order_event_labels=ORDER_EVENT_LABELS,
                   flag_labels=FLAG_LABELS, kind_labels={k.value: v for k, v in KIND_LABELS.items()},
                   channel_labels=CHANNEL_LABELS, return_event_labels=RETURN_EVENT_LABELS,
-                  decline_labels=DECLINE_LABELS, item_reason_labels=ITEM_REASON_LABELS, **_context(shop))
+                  decline_labels=DECLINE_LABELS, item_reason_labels=ITEM_REASON_LABELS, visit_labels=VISIT_LABELS,
+                  **_context(shop))
 
 
 def health_page():

@@ -26,12 +26,13 @@ from ..models import Notification, Order, WebhookDelivery
 from ..returns.models import ReturnRequest
 from ..surveys.kinds import SurveyKind
 from ..surveys.models import SurveyResponse
+from ..visits import OrderVisit
 
 
 @dataclass(frozen=True)
 class Entry:
     at: datetime
-    type: str  # order | webhook | tracking | message | return | contact | survey
+    type: str  # order | webhook | tracking | message | visit | return | contact | survey
     summary: str
     detail: dict = field(default_factory=dict)
 
@@ -96,6 +97,14 @@ def messages(session: Session, order: Order) -> Iterable[Entry]:
         })
 
 
+def visits(session: Session, order: Order) -> Iterable[Entry]:
+    """The shopper looked at the order: at most one entry per surface and hour."""
+    rows = session.scalars(select(OrderVisit).where(
+        OrderVisit.shop_id == order.shop_id, OrderVisit.order_id == order.id).order_by(OrderVisit.viewed_at))
+    for v in rows:
+        yield Entry(v.viewed_at, "visit", f"viewed ({v.surface})", {"surface": v.surface})
+
+
 def returns(session: Session, order: Order) -> Iterable[Entry]:
     """Each return request of the order, then every action on it (the audit
     lines of the returns queue: who, when, what)."""
@@ -143,10 +152,10 @@ def survey_answers(session: Session, order: Order) -> Iterable[Entry]:
 
 # Every source of the timeline, in one list: a domain that learns something
 # about orders adds its source here.
-SOURCES: list[Source] = [order_events, webhooks, tracking, messages, returns, contacts, survey_answers]
+SOURCES: list[Source] = [order_events, webhooks, tracking, messages, visits, returns, contacts, survey_answers]
 
 # Entries at the same instant keep this order (an order is placed before its webhook is handled).
-_RANK = {"order": 0, "webhook": 1, "tracking": 2, "message": 3, "return": 4, "contact": 5, "survey": 6}
+_RANK = {"order": 0, "webhook": 1, "tracking": 2, "message": 3, "visit": 4, "return": 5, "contact": 6, "survey": 7}
 
 
 def entries(session: Session, order: Order) -> list[Entry]:

@@ -20,7 +20,7 @@ from pathlib import Path
 from flask import Blueprint, request
 from sqlalchemy import select
 
-from .. import links, settings
+from .. import links, settings, visits
 from ..db import get_session
 from ..locales import DEFAULT_LOCALE, LOCALES
 from ..models import Order, Shop
@@ -89,7 +89,9 @@ def track(token: str):
         return _refuse(404, "gone", _browser_locale())
     view = order_view(session, shop, order)
     requests = returns_view(session, shop, order, locale=view["locale"])["requests"]
-    return _page("track.html", view["locale"], order=view, returns=requests, **_branding(session, shop))
+    shown = _page("track.html", view["locale"], order=view, returns=requests, **_branding(session, shop))
+    visits.record(session, shop.id, order.id, visits.Surface.TRACKING_PAGE)
+    return shown
 
 
 @bp.route("/u/<token>", methods=["GET", "POST"])

@@ -9,6 +9,7 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 from sqlalchemy import select
 
+from plugin import visits
 from plugin.models import Notification, Order, WebhookDelivery
 
 from ..conftest import db, load_payload
@@ -38,6 +39,7 @@ def order(shop, webhooks, run_worker):
                              recipient="ada@example.com", dedupe_key="b1", status="failed", attempts=5,
                              error="SMTP 550: mailbox unavailable"))
     session.commit()
+    visits.record(db(), shop, order_id, visits.Surface.TRACKING_PAGE)  # the shopper tapped the tracking link
 
 
 def test_an_order_is_searched_and_its_timeline_read_by_keyboard(open_admin, page, order):
@@ -54,6 +56,7 @@ def test_an_order_is_searched_and_its_timeline_read_by_keyboard(open_admin, page
     assert any("In transit" in t and "Departed facility <b>bold?</b>" in t for t in texts)
     assert any("orders/create" in t and "processed" in t for t in texts)
     assert any("Shipped · Email" in t and "SMTP 550" in t for t in texts)
+    assert "Viewed on the tracking page" in texts[-1]  # the newest: the shopper's visit a moment ago
     screenshot(page, "order-timeline-1001")
 
     tab_to(page, "#order-query")

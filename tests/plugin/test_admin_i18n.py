@@ -25,7 +25,7 @@ def messages() -> set[str]:
                 found |= {label for _value, label in field.choices}
     found |= set(sections.KIND_LABELS.values()) | set(sections.CHANNEL_LABELS.values())
     for labels in (ops_pages.TRACKING_LABELS, ops_pages.TYPE_LABELS, ops_pages.ORDER_EVENT_LABELS,
-                   ops_pages.FLAG_LABELS, ops_pages.STATUS_LABELS):
+                   ops_pages.FLAG_LABELS, ops_pages.STATUS_LABELS, ops_pages.VISIT_LABELS):
         found |= set(labels.values())
     found |= {"Webhook inbox"}  # the Health page's tile titles, passed to _() as a variable
     # The dashboard words its figures in Python.

@@ -118,7 +118,7 @@ def test_without_a_valid_token_the_timeline_is_401(client, order, case):
 
 def test_sources_are_one_explicit_list():
     assert timeline.SOURCES == [timeline.order_events, timeline.webhooks, timeline.tracking, timeline.messages,
-                                timeline.returns, timeline.contacts, timeline.survey_answers]
+                                timeline.visits, timeline.returns, timeline.contacts, timeline.survey_answers]
 
 
 # --- the page -----------------------------------------------------------------
