@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from .. import settings
-from ..models import Fulfillment, Notification, Order, Shop
+from ..models import Fulfillment, Notification, Order, Shop, children_of_shop
 from ..returns.models import ReturnRequest
 from .enqueue import LIVE, later_step
 from .kinds import KINDS, Kind
@@ -84,7 +84,8 @@ def load(session: Session, rows: list[Notification]) -> Batch:
             for order in session.scalars(select(Order).where(Order.shop_id == shop_id, Order.id.in_(order_ids))
                                          .options(selectinload(Order.line_items),
                                                   selectinload(Order.fulfillments).selectinload(Fulfillment.line_items),
-                                                  selectinload(Order.fulfillments).selectinload(Fulfillment.events))):
+                                                  selectinload(Order.fulfillments).selectinload(Fulfillment.events),
+                                                  *children_of_shop(shop_id))):
                 batch.orders[(shop_id, order.id)] = order
             for message in session.scalars(select(Notification).where(
                     Notification.shop_id == shop_id, Notification.order_id.in_(order_ids),

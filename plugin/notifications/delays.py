@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from .. import settings, shipments
 from ..db import worker_session
-from ..models import Fulfillment, Order, Shop, utcnow
+from ..models import Fulfillment, Order, Shop, children_of_shop, utcnow
 from .enqueue import enqueue
 from .kinds import Kind
 from .steps import parcels, sendable
@@ -95,7 +95,8 @@ def scan(app: Flask, now: datetime) -> int:
                 orders = session.scalars(
                     select(Order).where(Order.shop_id == shop_id, Order.id.in_(order_ids[start:start + CHUNK]))
                     .order_by(Order.id)
-                    .options(selectinload(Order.fulfillments).selectinload(Fulfillment.events))).all()
+                    .options(selectinload(Order.fulfillments).selectinload(Fulfillment.events),
+                             *children_of_shop(shop_id))).all()
                 for order in orders:
                     if not sendable(order):
                         continue

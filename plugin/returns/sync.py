@@ -33,6 +33,7 @@ from .. import shops
 from ..db import worker_session
 from ..models import Order, Shop, utcnow
 from ..shopify_api import AdminClient, ShopifyAPIError
+from ..worker import claim_due
 from .models import ReturnRequest, ReturnStatus
 
 log = logging.getLogger(__name__)
@@ -108,15 +109,10 @@ def process_due(app: Flask, limit: int = 20) -> int:
 
 def _claim(app: Flask) -> tuple[int, int] | None:
     with worker_session(app) as session, session.begin():
-        request = session.scalars(
-            select(ReturnRequest)
-            .where(ReturnRequest.next_attempt_at <= utcnow())
-            .order_by(ReturnRequest.next_attempt_at, ReturnRequest.id)
-            .limit(1)
-            .with_for_update(skip_locked=True)
-        ).first()
-        if request is None:
+        claimed = claim_due(session, ReturnRequest, 1, utcnow())  # names its shop, see claim_due
+        if not claimed:
             return None
+        request = claimed[0]
         request.next_attempt_at = utcnow() + LEASE
         request.sync_attempts += 1
         return request.shop_id, request.id
