@@ -113,6 +113,7 @@ def claim_due(session: Session, model, limit: int, now: datetime, *where) -> lis
         .order_by(func.min(model.next_attempt_at), model.shop_id).limit(limit)
     ))
     rows: list = []
+    mine: dict[int, list[int]] = {}  # claimed so far, by shop: still due, and SKIP LOCKED skips only others' locks
     while shops and len(rows) < limit:
         share = max(1, (limit - len(rows)) // len(shops))
         more = []
@@ -120,12 +121,14 @@ def claim_due(session: Session, model, limit: int, now: datetime, *where) -> lis
             wanted = min(share, limit - len(rows))
             if wanted == 0:
                 break
+            taken = mine.setdefault(shop_id, [])
             claimed = session.scalars(
-                select(model).where(model.shop_id == shop_id, *due)
+                select(model).where(model.shop_id == shop_id, *due, *([model.id.not_in(taken)] if taken else []))
                 .order_by(model.next_attempt_at, model.id).limit(wanted)
                 .with_for_update(skip_locked=True)
             ).all()
             rows += claimed
+            taken += [row.id for row in claimed]
             if len(claimed) == wanted:
                 more.append(shop_id)  # may have more; the others are drained (or busy elsewhere)
         shops = more
