@@ -29,11 +29,11 @@ from datetime import datetime, timedelta
 from flask import Flask
 from sqlalchemy import select
 
-from .. import shops
+# plugin.worker as a module, not its names: it imports the models, which import this module.
+from .. import shops, worker
 from ..db import worker_session
 from ..models import Order, Shop, utcnow
 from ..shopify_api import AdminClient, ShopifyAPIError
-from ..worker import claim_due
 from .models import ReturnRequest, ReturnStatus
 
 log = logging.getLogger(__name__)
@@ -109,7 +109,7 @@ def process_due(app: Flask, limit: int = 20) -> int:
 
 def _claim(app: Flask) -> tuple[int, int] | None:
     with worker_session(app) as session, session.begin():
-        claimed = claim_due(session, ReturnRequest, 1, utcnow())  # names its shop, see claim_due
+        claimed = worker.claim_due(session, ReturnRequest, 1, utcnow())  # names its shop, see claim_due
         if not claimed:
             return None
         request = claimed[0]
