@@ -70,10 +70,11 @@ def check(session: Session, shop: Shop, order: Order, fulfillment: Fulfillment, 
 
 def scan(app: Flask, now: datetime) -> int:
     """Check every unflagged parcel on its way, of every installed shop; the
-    number of parcels found delayed. Like the worker's claims, this one query
-    spans shops on purpose; everything after it is read per shop, CHUNK
-    orders at a time with their parcels and tracking events (three queries,
-    not three per order)."""
+    number of parcels found delayed. Like the first step of the worker's
+    claims, this one query spans shops on purpose: it reads, locks nothing,
+    and every row written after it names its shop. Everything after it is
+    read per shop, CHUNK orders at a time with their parcels and tracking
+    events (three queries, not three per order)."""
     found = 0
     with worker_session(app) as session, session.begin():
         candidates = session.execute(
