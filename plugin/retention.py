@@ -54,9 +54,9 @@ def purge(app: Flask) -> int:
                WebhookDelivery.payload_purged_at.is_(None))
     ), lambda: update(WebhookDelivery).values(payload=b"", payload_purged_at=utcnow()))
     export_cutoff = utcnow() - timedelta(days=EXPORT_DAYS)
-    exports = _in_batches(app, DataExport,
-                          lambda: select(DataExport.shop_id, DataExport.id).where(DataExport.created_at < export_cutoff),
-                          lambda: delete(DataExport))
+    exports = _in_batches(app, DataExport, lambda: (
+        select(DataExport.shop_id, DataExport.id).where(DataExport.created_at < export_cutoff)
+    ), lambda: delete(DataExport))
     if bodies or exports:
         log.info("retention: dropped %s webhook bodies and %s data exports", bodies, exports)
     return bodies + exports

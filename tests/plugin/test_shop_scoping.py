@@ -130,3 +130,34 @@ def test_every_query_of_an_order_life_names_its_shop_but_the_workers_claims(app,
     # What is left across shops only reads; the claims lock rows of one shop.
     assert not [s for s in unrouted(statements) if "FOR UPDATE" in s or not s.startswith("SELECT")]
     assert any(CROSS_SHOP["due shops"].search(s) for s in statements)
+
+
+def test_retention_finds_rows_across_shops_but_writes_each_shops_rows_by_shop(app, shop, webhooks, run_worker):
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from plugin import retention
+    from plugin.models import DataExport, WebhookDelivery, utcnow
+
+    webhooks.post("orders/create", load_payload("order_create"))
+    run_worker()
+    session = db()
+    long_ago = utcnow() - timedelta(days=400)
+    session.execute(update(WebhookDelivery).values(processed_at=long_ago))
+    session.add(DataExport(shop_id=shop, request_id="old", content={}, created_at=long_ago))
+    session.commit()
+
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        statements.append(" ".join(statement.split()))
+
+    event.listen(engine(app), "before_cursor_execute", record)
+    try:
+        assert retention.purge(app) == 2
+    finally:
+        event.remove(engine(app), "before_cursor_execute", record)
+    writes = [s for s in statements if s.startswith(("UPDATE", "DELETE"))]
+    assert len(writes) == 2 and unrouted(writes) == [], writes
+    assert [s for s in unrouted(statements) if not CROSS_SHOP["scan"].search(s)] == []
