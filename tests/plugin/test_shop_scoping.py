@@ -96,7 +96,7 @@ CROSS_SHOP = {
 }
 
 
-def test_every_query_of_an_order_life_names_its_shop_but_the_workers_claims(app, shop, webhooks, run_worker, smtp,
+def test_every_query_of_an_order_life_names_its_shop_but_a_few_reads(app, shop, webhooks, run_worker, smtp,
                                                                            client):
     from ..fake_shopify import make_session_token
     from ..conftest import API_KEY, SECRET, SHOP
