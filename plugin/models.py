@@ -43,7 +43,7 @@ from sqlalchemy import (
     event,
     false,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, relationship, with_loader_criteria
 
 # SQLite only auto-increments a column declared exactly INTEGER PRIMARY KEY.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
@@ -124,6 +124,15 @@ def same_shop(parent: str, child: str, key: str) -> str:
     added to a parent takes the parent's shop_id."""
     return (f"and_({parent}.id == foreign({child}.{key}), "
             f"{parent}.shop_id == foreign({child}.shop_id))")
+
+
+def children_of_shop(shop_id: int) -> list:
+    """Options for a query that selectin-loads an order's rows: each load of
+    them names the shop in its WHERE. SQLAlchemy's selectin load would
+    otherwise filter by the parents' ids alone (``orders_1.id IN (...)``),
+    which Citus sends to every node."""
+    return [with_loader_criteria(model, model.shop_id == shop_id)
+            for model in (LineItem, Fulfillment, FulfillmentLineItem, TrackingEvent)]
 
 
 class DeliveryStatus(str, enum.Enum):

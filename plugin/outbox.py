@@ -47,6 +47,7 @@ from .notifications.enqueue import UNQUIET
 from .notifications.kinds import KINDS, Kind
 from .surveys import alerts as survey_alerts
 from .surveys import sending as survey_sending
+from .worker import claim_due
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +102,7 @@ class Outgoing:
     recipient: str
     kind: str
     content: bytes | EmailMessage | str  # an email as written by mail.alternative, or as a message; an SMS
+    shop_id: int  # for _record's select, which names the shops
 
 
 @dataclass
@@ -127,7 +129,7 @@ def process_due(app: Flask, limit: int = ROUND) -> int:
             size = min(BATCH, limit - done)
             claimed, outgoing = _claim(app, usable, size, utcnow())
             if outgoing:
-                _record(app, _send(senders, outgoing), utcnow())
+                _record(app, _send(senders, outgoing), utcnow(), {m.shop_id for m in outgoing})
             done += claimed
             if claimed < size:
                 break  # nothing more is due (or the rest is another worker's)
@@ -139,14 +141,8 @@ def process_due(app: Flask, limit: int = ROUND) -> int:
 def _claim(app: Flask, usable: tuple[str, ...], limit: int, now: datetime) -> tuple[int, list[Outgoing]]:
     outgoing: list[Outgoing] = []
     with worker_session(app) as session, session.begin():
-        rows = session.scalars(
-            select(Notification)
-            .where(Notification.next_attempt_at <= now, Notification.status == NotificationStatus.PENDING.value,
-                   Notification.channel.in_(usable))
-            .order_by(Notification.next_attempt_at, Notification.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        ).all()
+        rows = claim_due(session, Notification, limit, now,  # per shop, each shop its share
+                         Notification.status == NotificationStatus.PENDING.value, Notification.channel.in_(usable))
         if not rows:
             return 0, outgoing
         loaded = batch.load(session, rows)
@@ -164,7 +160,7 @@ def _claim(app: Flask, usable: tuple[str, ...], limit: int, now: datetime) -> tu
                 _finish(row, NotificationStatus.FAILED, _describe(exc))
                 continue
             leased.append(row)
-            outgoing.append(Outgoing(row.id, row.channel, row.recipient, row.kind, content))
+            outgoing.append(Outgoing(row.id, row.channel, row.recipient, row.kind, content, row.shop_id))
         _lease(session, leased, now + LEASE)
     return len(rows), outgoing
 
@@ -300,9 +296,10 @@ def _send(senders: _Transports, outgoing: list[Outgoing]) -> dict[int, Result]:
 
 # --- 3. record -----------------------------------------------------------------
 
-def _record(app: Flask, results: dict[int, Result], now: datetime) -> None:
+def _record(app: Flask, results: dict[int, Result], now: datetime, shops: set[int]) -> None:
     with worker_session(app) as session, session.begin():
-        rows = session.scalars(select(Notification).where(Notification.id.in_(results))).all()
+        rows = session.scalars(select(Notification).where(
+            Notification.shop_id.in_(shops), Notification.id.in_(results))).all()
         sent = [row for row in rows if results[row.id].status is NotificationStatus.SENT]
         done = {"status": NotificationStatus.SENT.value, "error": None, "next_attempt_at": None, "sent_at": now}
         _update_by_shop(session, sent, done, lambda _row: done)

@@ -47,30 +47,35 @@ def process_due(app: Flask) -> int:
 def purge(app: Flask) -> int:
     """Drop old webhook bodies and old data exports now; the number of rows touched."""
     cutoff = utcnow() - timedelta(days=app.config["RETENTION_DAYS"])
-    bodies = _in_batches(app, lambda: (
-        select(WebhookDelivery.id)
+    bodies = _in_batches(app, WebhookDelivery, lambda: (
+        select(WebhookDelivery.shop_id, WebhookDelivery.id)
         .where(WebhookDelivery.status == DeliveryStatus.PROCESSED.value,
                WebhookDelivery.processed_at < cutoff,
                WebhookDelivery.payload_purged_at.is_(None))
-    ), lambda ids: update(WebhookDelivery).where(WebhookDelivery.id.in_(ids))
-        .values(payload=b"", payload_purged_at=utcnow()))
+    ), lambda: update(WebhookDelivery).values(payload=b"", payload_purged_at=utcnow()))
     export_cutoff = utcnow() - timedelta(days=EXPORT_DAYS)
-    exports = _in_batches(app, lambda: select(DataExport.id).where(DataExport.created_at < export_cutoff),
-                          lambda ids: delete(DataExport).where(DataExport.id.in_(ids)))
+    exports = _in_batches(app, DataExport, lambda: (
+        select(DataExport.shop_id, DataExport.id).where(DataExport.created_at < export_cutoff)
+    ), lambda: delete(DataExport))
     if bodies or exports:
         log.info("retention: dropped %s webhook bodies and %s data exports", bodies, exports)
     return bodies + exports
 
 
-def _in_batches(app: Flask, ids_query, statement) -> int:
-    """Apply ``statement(ids)`` to the ids of ``ids_query()``, BATCH at a time.
-    The rows are chosen by id, across shops: retention is the same for all."""
+def _in_batches(app: Flask, model, rows_query, statement) -> int:
+    """Apply ``statement()`` to the rows of ``rows_query()`` (shop id, id),
+    BATCH at a time. The rows are found across shops (a read: retention is the
+    same for all), and written shop by shop, each write naming its shop."""
     done = 0
     while True:
         with worker_session(app) as session, session.begin():
-            ids = list(session.scalars(ids_query().order_by("id").limit(BATCH)))
-            if ids:
-                session.execute(statement(ids), execution_options={"synchronize_session": False})
-        done += len(ids)
-        if len(ids) < BATCH:
+            rows = session.execute(rows_query().order_by(model.id).limit(BATCH)).all()
+            by_shop: dict[int, list[int]] = {}
+            for shop_id, row_id in rows:
+                by_shop.setdefault(shop_id, []).append(row_id)
+            for shop_id, ids in by_shop.items():
+                session.execute(statement().where(model.shop_id == shop_id, model.id.in_(ids)),
+                                execution_options={"synchronize_session": False})
+        done += len(rows)
+        if len(rows) < BATCH:
             return done

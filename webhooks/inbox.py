@@ -1,7 +1,8 @@
 """The inbox: deliveries are stored on receipt and processed by the worker.
 
 The worker claims due deliveries in batches, one transaction per batch that
-holds the rows' locks from claim to commit (plugin.worker.process_due_batches):
+holds the rows' locks from claim to commit (plugin.worker.process_due_batches),
+each claim naming its shop and every shop with due rows getting its share:
 any number of workers can drain the inbox without running a delivery twice,
 and a worker that dies mid-way leaves its rows pending for the next. Of a
 batch, only the deliveries whose order no other worker holds run now
@@ -110,9 +111,13 @@ def process_next(app: Flask) -> bool:
 def replay(app: Flask, delivery_id: int) -> WebhookDelivery | None:
     """Run a stored delivery again now, whatever its state; None if unknown."""
     with worker_session(app) as session, session.begin():
+        # The id alone is every shop's (a plain read); the lock names the shop,
+        # as Citus wants of FOR UPDATE (see plugin.worker.claim_due).
+        shop_id = session.scalar(select(WebhookDelivery.shop_id).where(WebhookDelivery.id == delivery_id))
         delivery = session.scalars(
-            select(WebhookDelivery).where(WebhookDelivery.id == delivery_id).with_for_update()
-        ).first()
+            select(WebhookDelivery).where(WebhookDelivery.shop_id == shop_id, WebhookDelivery.id == delivery_id)
+            .with_for_update()
+        ).first() if shop_id is not None else None
         if delivery is not None:
             _run(session, delivery)
         return delivery
@@ -130,7 +135,7 @@ def _run_batch(session: Session, deliveries: list[WebhookDelivery]) -> int:
     shops = {shop_id: session.get(Shop, shop_id) for shop_id in {d.shop_id for d in deliveries}}  # noqa: F841
     now = utcnow()
     ran = 0
-    succeeded: list[int] = []
+    succeeded: dict[int, list[int]] = {}  # by shop: each UPDATE names its shop (Citus routes it to one node)
     erased: set[int] = set()
     for delivery, body, ok in zip(deliveries, bodies, locks.runnable(session, deliveries, bodies)):
         if delivery.shop_id in erased:
@@ -142,15 +147,15 @@ def _run_batch(session: Session, deliveries: list[WebhookDelivery]) -> int:
             if delivery not in session:  # shop/redact ran: the shop's rows are gone
                 erased.add(delivery.shop_id)
         elif (error := _attempt(session, delivery, body)) is None:
-            succeeded.append(delivery.id)
+            succeeded.setdefault(delivery.shop_id, []).append(delivery.id)
         else:
             delivery.attempts += 1
             _record_failure(delivery, error, now)
         ran += 1
-    if succeeded:
+    for shop_id, ids in succeeded.items():
         session.execute(
             update(WebhookDelivery)
-            .where(WebhookDelivery.id.in_(succeeded))
+            .where(WebhookDelivery.shop_id == shop_id, WebhookDelivery.id.in_(ids))
             .values(status=DeliveryStatus.PROCESSED.value, attempts=WebhookDelivery.attempts + 1, error=None,
                     next_attempt_at=None, processed_at=now)
             .execution_options(synchronize_session=False)

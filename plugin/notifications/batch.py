@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from .. import settings
-from ..models import Fulfillment, FulfillmentLineItem, LineItem, Notification, Order, Shop, TrackingEvent
+from ..models import Fulfillment, Notification, Order, Shop, children_of_shop
 from ..returns.models import ReturnRequest
 from .enqueue import LIVE, later_step
 from .kinds import KINDS, Kind
@@ -81,14 +81,11 @@ def load(session: Session, rows: list[Notification]) -> Batch:
         batch.setups[shop_id] = shop_setup(shop, settings.load(session, shop_id))
         order_ids = list({row.order_id for row in customer if row.order_id is not None})
         if order_ids:
-            # Each eager load names the shop too (and_), so under Citus it goes to the shop's node alone.
-            fulfillments = selectinload(Order.fulfillments.and_(Fulfillment.shop_id == shop_id))
             for order in session.scalars(select(Order).where(Order.shop_id == shop_id, Order.id.in_(order_ids))
-                                         .options(selectinload(Order.line_items.and_(LineItem.shop_id == shop_id)),
-                                                  fulfillments.selectinload(Fulfillment.line_items.and_(
-                                                      FulfillmentLineItem.shop_id == shop_id)),
-                                                  fulfillments.selectinload(Fulfillment.events.and_(
-                                                      TrackingEvent.shop_id == shop_id)))):
+                                         .options(selectinload(Order.line_items),
+                                                  selectinload(Order.fulfillments).selectinload(Fulfillment.line_items),
+                                                  selectinload(Order.fulfillments).selectinload(Fulfillment.events),
+                                                  *children_of_shop(shop_id))):
                 batch.orders[(shop_id, order.id)] = order
             for message in session.scalars(select(Notification).where(
                     Notification.shop_id == shop_id, Notification.order_id.in_(order_ids),

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from .. import settings, shipments
 from ..db import worker_session
-from ..models import Fulfillment, Order, Shop, utcnow
+from ..models import Fulfillment, Order, Shop, children_of_shop, utcnow
 from .enqueue import enqueue
 from .kinds import Kind
 from .steps import parcels, sendable
@@ -70,10 +70,11 @@ def check(session: Session, shop: Shop, order: Order, fulfillment: Fulfillment, 
 
 def scan(app: Flask, now: datetime) -> int:
     """Check every unflagged parcel on its way, of every installed shop; the
-    number of parcels found delayed. Like the worker's claims, this one query
-    spans shops on purpose; everything after it is read per shop, CHUNK
-    orders at a time with their parcels and tracking events (three queries,
-    not three per order)."""
+    number of parcels found delayed. Like the first step of the worker's
+    claims, this one query spans shops on purpose: it reads, locks nothing,
+    and every row written after it names its shop. Everything after it is
+    read per shop, CHUNK orders at a time with their parcels and tracking
+    events (three queries, not three per order)."""
     found = 0
     with worker_session(app) as session, session.begin():
         candidates = session.execute(
@@ -95,7 +96,8 @@ def scan(app: Flask, now: datetime) -> int:
                 orders = session.scalars(
                     select(Order).where(Order.shop_id == shop_id, Order.id.in_(order_ids[start:start + CHUNK]))
                     .order_by(Order.id)
-                    .options(selectinload(Order.fulfillments).selectinload(Fulfillment.events))).all()
+                    .options(selectinload(Order.fulfillments).selectinload(Fulfillment.events),
+                             *children_of_shop(shop_id))).all()
                 for order in orders:
                     if not sendable(order):
                         continue

@@ -43,7 +43,8 @@ from datetime import datetime, timedelta
 from flask import Flask
 from sqlalchemy import select
 
-from .. import shops
+# plugin.worker as a module, not its names: it imports the models, which import this module.
+from .. import shops, worker
 from ..db import worker_session
 from ..models import Order, Shop, utcnow
 from ..shopify_api import AdminClient, ShopifyAPIError
@@ -170,15 +171,10 @@ def process_due(app: Flask, limit: int = 20) -> int:
 
 def _claim(app: Flask) -> tuple[int, int] | None:
     with worker_session(app) as session, session.begin():
-        request = session.scalars(
-            select(ReturnRequest)
-            .where(ReturnRequest.next_attempt_at <= utcnow())
-            .order_by(ReturnRequest.next_attempt_at, ReturnRequest.id)
-            .limit(1)
-            .with_for_update(skip_locked=True)
-        ).first()
-        if request is None:
+        claimed = worker.claim_due(session, ReturnRequest, 1, utcnow())  # names its shop, see claim_due
+        if not claimed:
             return None
+        request = claimed[0]
         request.next_attempt_at = utcnow() + LEASE
         request.sync_attempts += 1
         return request.shop_id, request.id

@@ -55,9 +55,10 @@ def test_children_take_their_parents_shop(app, shop, webhooks, run_worker):
 NOT_DISTRIBUTED = {"shops", "worker_heartbeats", "alembic_version"}
 _TABLE = re.compile(r"\b(?:FROM|JOIN|UPDATE|INTO)\s+\"?(\w+)\"?", re.I)
 _ROUTED = re.compile(r"\bshop_id\b\s*(?:=|IN\b)|=\s*\w+\.shop_id\b", re.I)
-# shop_id equal to a bound value anywhere, e.g. an eager load's JOIN ... AND line_items.shop_id = ?
-# (PostgreSQL, and so Citus, take it as a filter of the inner join).
-_BOUND = re.compile(r"\.shop_id = (?:\?|%\(\w+\)s)")
+# An inner join's ON restricts like a WHERE (PostgreSQL folds it in, and
+# Citus prunes shards by it): a selectin load's "JOIN line_items ON ... AND
+# line_items.shop_id = ?" (models.children_of_shop) names its shop.
+_ON_ROUTED = re.compile(r"(?<!OUTER) JOIN \w+(?: AS \w+)? ON [^()]*?\bshop_id = (?:\?|%\(\w+\)s)")
 
 
 def unrouted(statements: list[str]) -> list[str]:
@@ -72,29 +73,30 @@ def unrouted(statements: list[str]) -> list[str]:
         if statement.startswith("INSERT"):
             if "shop_id" not in statement.split(")", 1)[0]:
                 found.append(statement)
-        elif not _BOUND.search(statement) and (
-                " WHERE " not in statement or not _ROUTED.search(statement.split(" WHERE ", 1)[1])):
+        elif _ON_ROUTED.search(statement.split(" WHERE ", 1)[0]):
+            continue
+        elif " WHERE " not in statement or not _ROUTED.search(statement.split(" WHERE ", 1)[1]):
             found.append(statement)
     return found
 
 
-# What still goes to every shop, each for a reason. Citus runs these on every
-# node (correct, only slower) except FOR UPDATE, which it refuses across
-# shards: README's topology section says what the claims need before Citus.
+# What still goes to every shop, each for a reason: reads only, which Citus
+# runs on every node (correct, only slower). Every lock and every write names
+# its shop: Citus refuses FOR UPDATE across shards.
 CROSS_SHOP = {
-    # The workers' claims: due rows of any shop (FOR UPDATE SKIP LOCKED on PostgreSQL).
-    "claim": re.compile(r"^SELECT .* WHERE \w+\.next_attempt_at <= "),
-    # A claimed batch, of several shops, settled by id.
-    "settle": re.compile(r"^(UPDATE \w+ SET|SELECT .* FROM notifications) .*WHERE \w+\.id IN \("),
+    # The workers' claims, step one: which shops have due rows (no lock; the
+    # claim itself then names one shop, plugin/worker.py claim_due).
+    "due shops": re.compile(r"^SELECT \w+\.shop_id FROM \w+ WHERE \w+\.next_attempt_at <= .* GROUP BY \w+\.shop_id "),
     # Periodic jobs over every shop: parcels to check for delays, bodies and exports to purge.
     "scan": re.compile(r"^SELECT DISTINCT orders\.id, orders\.shop_id FROM orders JOIN fulfillments "
-                       r"|^SELECT \w+\.id FROM (webhook_deliveries|data_exports) WHERE .*(processed_at|created_at) < "),
+                       r"|^SELECT \w+\.shop_id, \w+\.id FROM (webhook_deliveries|data_exports) "
+                       r"WHERE .*(processed_at|created_at) < "),
     # Binding a webhook body: is this Shopify order id another shop's?
     "binding": re.compile(r"^SELECT orders\.id FROM orders WHERE orders\.shopify_id = \S+ AND orders\.shop_id != "),
 }
 
 
-def test_every_query_of_an_order_life_names_its_shop_but_the_workers_claims(app, shop, webhooks, run_worker, smtp,
+def test_every_query_of_an_order_life_names_its_shop_but_a_few_reads(app, shop, webhooks, run_worker, smtp,
                                                                            client):
     from ..fake_shopify import make_session_token
     from ..conftest import API_KEY, SECRET, SHOP
@@ -126,3 +128,37 @@ def test_every_query_of_an_order_life_names_its_shop_but_the_workers_claims(app,
     assert touched & {"survey_invitations", "survey_invitation_days"}  # the metrics read one or the other
     left = [s for s in unrouted(statements) if not any(p.search(s) for p in CROSS_SHOP.values())]
     assert left == [], "\n".join(left)
+    # What is left across shops only reads; the claims lock rows of one shop.
+    assert not [s for s in unrouted(statements) if "FOR UPDATE" in s or not s.startswith("SELECT")]
+    assert any(CROSS_SHOP["due shops"].search(s) for s in statements)
+
+
+def test_retention_finds_rows_across_shops_but_writes_each_shops_rows_by_shop(app, shop, webhooks, run_worker):
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from plugin import retention
+    from plugin.models import DataExport, WebhookDelivery, utcnow
+
+    webhooks.post("orders/create", load_payload("order_create"))
+    run_worker()
+    session = db()
+    long_ago = utcnow() - timedelta(days=400)
+    session.execute(update(WebhookDelivery).values(processed_at=long_ago))
+    session.add(DataExport(shop_id=shop, request_id="old", content={}, created_at=long_ago))
+    session.commit()
+
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        statements.append(" ".join(statement.split()))
+
+    event.listen(engine(app), "before_cursor_execute", record)
+    try:
+        assert retention.purge(app) == 2
+    finally:
+        event.remove(engine(app), "before_cursor_execute", record)
+    writes = [s for s in statements if s.startswith(("UPDATE", "DELETE"))]
+    assert len(writes) == 2 and unrouted(writes) == [], writes
+    assert [s for s in unrouted(statements) if not CROSS_SHOP["scan"].search(s)] == []

@@ -10,11 +10,13 @@ import pytest
 from sqlalchemy import func, select
 
 from plugin import shops
-from plugin.db import worker_session
-from plugin.models import Order, Shop, WebhookDelivery
+from plugin.db import engine, worker_session
+from plugin.models import Order, Shop, WebhookDelivery, utcnow
+from plugin.worker import claim_due
 from webhooks import handlers, inbox, locks
 
-from ..conftest import db, load_payload
+from ..conftest import SHOP, db, load_payload
+from ..two_shops import OTHER_SHOP
 
 
 def order(n: int) -> dict:
@@ -76,3 +78,46 @@ def test_a_delivery_whose_order_another_worker_holds_waits_for_it(app, shop, web
         assert db().scalars(select(Order.shopify_id)).all() == [5002]
     assert run_worker() == 1  # its turn, once the other worker committed
     assert sorted(db().scalars(select(Order.shopify_id))) == [5001, 5002]
+
+
+def test_a_shops_backlog_does_not_hold_back_another_shops_delivery(app, shop, webhooks, run_worker):
+    with worker_session(app) as session, session.begin():
+        shops.install(session, OTHER_SHOP, shops.static_grant("shpat_other", "read_orders"))
+    # The first shop has three batches waiting, all older than the other shop's one delivery.
+    backlog = 3 * inbox.BATCH
+    with engine(app).begin() as connection:
+        for n in range(backlog):
+            body = json.dumps(order(n)).encode()
+            assert inbox.store(connection, SHOP,
+                               inbox.Received("orders/create", f"backlog-{n}", None, None, None, body)) == "accepted"
+    assert webhooks.post("orders/create", order(backlog), shop=OTHER_SHOP).status_code == 200
+
+    assert inbox.process_due(app, limit=inbox.BATCH) == inbox.BATCH  # one batch
+    session = db()
+    other = session.scalar(select(Shop.id).where(Shop.domain == OTHER_SHOP))
+    assert session.scalars(select(Order.shopify_id).where(Order.shop_id == other)).all() == [5000 + backlog]
+    assert session.scalar(select(func.count()).select_from(Order).where(Order.shop_id == shop)) == inbox.BATCH - 1
+
+    session.rollback()  # end the read, to see the worker's commits
+    assert run_worker() == backlog - (inbox.BATCH - 1)  # the backlog is still all done, once each
+    assert session.scalar(select(func.count()).select_from(Order).where(Order.shop_id == shop)) == backlog
+    assert {d.status for d in session.scalars(select(WebhookDelivery))} == {"processed"}
+
+
+@pytest.mark.postgres_only
+def test_two_workers_claiming_over_two_shops_at_once_take_different_deliveries(app, shop, backend):
+    if backend != "postgresql":
+        pytest.skip("SQLite runs one worker transaction at a time")
+    with worker_session(app) as session, session.begin():
+        shops.install(session, OTHER_SHOP, shops.static_grant("shpat_other", "read_orders"))
+    with engine(app).begin() as connection:
+        for n in range(30):
+            body = json.dumps(order(n)).encode()
+            assert inbox.store(connection, SHOP if n % 3 else OTHER_SHOP,
+                               inbox.Received("orders/create", f"w-{n}", None, None, None, body)) == "accepted"
+    with worker_session(app) as first, first.begin(), worker_session(app) as second, second.begin():
+        mine = claim_due(first, WebhookDelivery, 20, utcnow())
+        theirs = claim_due(second, WebhookDelivery, 20, utcnow())  # skips the first one's rows
+        assert len(mine) == 20 and len(theirs) == 10
+        assert {d.id for d in mine}.isdisjoint({d.id for d in theirs})
+        assert len({d.shop_id for d in mine}) == 2  # both shops in the first worker's batch

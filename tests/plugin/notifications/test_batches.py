@@ -121,3 +121,18 @@ def test_a_merchant_template_is_compiled_once_for_all_the_messages_using_it(app,
     assert sorted(m["Subject"] for m in smtp.messages) == [f"Colis #{n} (batch test)" for n in range(1001, 1005)]
     # Subject, text body and HTML body: compiled once each (when saved, or by the first message).
     assert after.misses - before.misses <= 3 and after.hits - before.hits >= 9
+
+
+def test_a_shops_backlog_does_not_hold_back_another_shops_message(app, shop):
+    backlog = queue_orders(app, shop, outbox.BATCH + 10)
+    with worker_session(app) as session, session.begin():
+        installed = shops.install(session, OTHER_SHOP, shops.static_grant("shpat_other", "read_orders"))
+        session.flush()
+        other = installed.id
+    [theirs] = queue_orders(app, other, 1, first=500, first_name="Bea", shop_name="Bea's")  # due after all of them
+
+    claimed, outgoing = outbox._claim(app, ("email",), outbox.BATCH, utcnow())
+    assert claimed == outbox.BATCH
+    ids = [message.id for message in outgoing]
+    assert theirs in ids and len(set(ids)) == outbox.BATCH  # in the first batch, and no row twice
+    assert set(ids) - {theirs} <= set(backlog)
