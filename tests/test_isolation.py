@@ -511,8 +511,9 @@ def shop_rows(app, shop_id: int) -> dict[str, list]:
             key = "shop_id" if "shop_id" in columns else "id" if table == "shops" else None
             if key is None:
                 continue
-            found = conn.execute(text(f"SELECT * FROM {table} WHERE {key} = :shop ORDER BY 1"), {"shop": shop_id})
-            rows[table] = [tuple(map(str, row)) for row in found]
+            found = conn.execute(text(f"SELECT * FROM {table} WHERE {key} = :shop"), {"shop": shop_id})
+            # Sorted whole: tables keyed by more than an id (the survey counts) come back in any order.
+            rows[table] = sorted(tuple(map(str, row)) for row in found)
     return rows
 
 
