@@ -30,7 +30,6 @@ import json
 import logging
 import random
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -118,34 +117,20 @@ def channels(config: dict) -> tuple[str, ...]:
 def process_due(app: Flask, limit: int = ROUND) -> int:
     """Claim, send and record batches of BATCH rows, up to ``limit`` rows in
     all; the number of rows claimed. The round's batches share one SMTP
-    session (and one SMS HTTP session), opened on the first message.
-
-    Sending runs in one sender thread, the only user of those sessions, so
-    that the mail server's replies are awaited while this thread claims and
-    renders the next batch (and records the last one). Two batches at most
-    are leased and not yet recorded; a crash sends them again when their
-    lease runs out, as it would one (at least once). The sender never holds
-    a database session, and no transaction waits on a mail server."""
+    session (and one SMS HTTP session), opened on the first message."""
     usable = channels(app.config)
     if not usable:
         return 0  # no way to send: messages stay in the outbox
     done = 0
-    in_flight: list[Future] = []  # batches handed to the sender, in order, not yet recorded
-    with _Transports(app.config) as senders, ThreadPoolExecutor(1, thread_name_prefix="outbox-send") as sender:
-        try:
-            while done < limit:
-                size = min(BATCH, limit - done)
-                claimed, outgoing = _claim(app, usable, size, utcnow())
-                if outgoing:
-                    in_flight.append(sender.submit(_send, senders, outgoing))
-                while len(in_flight) > 1:  # the previous batch: sent by now, or being sent
-                    _record(app, in_flight.pop(0).result(), utcnow())
-                done += claimed
-                if claimed < size:
-                    break  # nothing more is due (or the rest is another worker's)
-        finally:
-            while in_flight:  # whatever ended the round, what was sent is recorded
-                _record(app, in_flight.pop(0).result(), utcnow())
+    with _Transports(app.config) as senders:
+        while done < limit:
+            size = min(BATCH, limit - done)
+            claimed, outgoing = _claim(app, usable, size, utcnow())
+            if outgoing:
+                _record(app, _send(senders, outgoing), utcnow())
+            done += claimed
+            if claimed < size:
+                break  # nothing more is due (or the rest is another worker's)
     return done
 
 
