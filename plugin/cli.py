@@ -24,7 +24,7 @@ from flask.cli import AppGroup, ScriptInfo, routes_command, shell_command
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from . import cli_commands, create_app, dbcheck, migrate, orders, shops, worker
+from . import cli_commands, create_app, dbcheck, orders, shops, worker
 from .config import ConfigError
 from .db import get_session
 from .models import Shop
@@ -196,6 +196,8 @@ def db_cli():
 def db_upgrade(revision: str):
     """Upgrade the schema to REVISION (default: head)."""
     app = current_app._get_current_object()
+    from . import migrate  # Alembic (and Mako, Pygments) only here: the other commands start faster
+
     try:
         migrate.upgrade(app, revision)
     except SQLAlchemyError:
@@ -209,6 +211,8 @@ def db_upgrade(revision: str):
 def db_downgrade(revision: str):
     """Downgrade the schema to REVISION ("base" removes every table)."""
     app = current_app._get_current_object()
+    from . import migrate
+
     try:
         migrate.downgrade(app, revision)
     except SQLAlchemyError:

@@ -218,3 +218,20 @@ def test_0015_fills_the_lookup_key_and_the_daily_survey_counts_from_existing_row
             assert [group["key"] for group in result["breakdown"]] == ["UPS"]
         finally:
             engine(app).dispose()
+
+
+def test_the_start_up_check_reads_the_same_heads_as_alembic_without_importing_it(tmp_path):
+    import subprocess
+    import sys
+
+    from alembic.script import ScriptDirectory
+
+    from plugin import dbcheck
+
+    app = create_app(environ=environ(f"sqlite:///{tmp_path}/heads.db"), instance_path=str(tmp_path))
+    assert dbcheck.script_heads() == set(ScriptDirectory.from_config(migrate.alembic_config(app)).get_heads())
+    # A worker or web process imports the CLI and runs the check: no Alembic in it.
+    code = ("import sys; from plugin import cli, dbcheck; dbcheck.script_heads(); "
+            "print(sorted(m for m in ('alembic', 'mako', 'pygments') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
