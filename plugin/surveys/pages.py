@@ -32,6 +32,7 @@ from ..locales import DEFAULT_LOCALE, LOCALES, negotiate
 from ..models import Order, Shop, utcnow
 from ..notifications import i18n
 from ..notifications.survey_mail import question
+from ..tracking.pages import branded_page
 from . import alerts
 from .answers import MAX_COMMENT, AnswerRefused, InvalidAnswer, check_open, clean_comment, parse_kind, parse_score
 from .answers import record_answer
@@ -71,11 +72,7 @@ def _headers(response):
 
 
 def _page(name: str, locale: str, status: int = 200, **values):
-    values.setdefault("brand_color", settings.DEFAULTS["branding.color"])
-    values.setdefault("logo_url", None)
-    values.setdefault("shop_name", None)
-    html = i18n.environment(TEMPLATES, locale).get_template(name).render(locale=locale, **values)
-    return html, status, {"Content-Type": "text/html; charset=utf-8"}
+    return branded_page(TEMPLATES, name, locale, status, **values)
 
 
 def _refuse(status: int, reason: str, locale: str, **branding):

@@ -54,12 +54,18 @@ def _browser_locale() -> str:
     return request.accept_languages.best_match(LOCALES) or DEFAULT_LOCALE
 
 
-def _page(name: str, locale: str, status: int = 200, **values):
+def branded_page(templates, name: str, locale: str, status: int = 200, **values):
+    """A shopper's page from a signed link, in the shop's colours when known
+    (these pages, and the survey pages from plugin/surveys/pages.py)."""
     values.setdefault("brand_color", settings.DEFAULTS["branding.color"])
     values.setdefault("logo_url", None)
     values.setdefault("shop_name", None)
-    html = i18n.environment(TEMPLATES, locale).get_template(name).render(locale=locale, **values)
+    html = i18n.environment(templates, locale).get_template(name).render(locale=locale, **values)
     return html, status, {"Content-Type": "text/html; charset=utf-8"}
+
+
+def _page(name: str, locale: str, status: int = 200, **values):
+    return branded_page(TEMPLATES, name, locale, status, **values)
 
 
 def _refuse(status: int, reason: str, locale: str):
