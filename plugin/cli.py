@@ -95,6 +95,9 @@ def cli():
         click.echo(ctx.get_help())
         ctx.exit(0)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Alembic is imported late now (only commands that migrate load it), after this
+    # configuration: its import-time "setup plugin" lines are noise to an operator.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
 
 
