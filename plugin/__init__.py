@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 
 from flask import Flask
+from flask.sessions import SessionInterface
 
 from . import accesslog, db, dbcheck, headers, routing
 from .config import load_config
@@ -32,6 +33,7 @@ def create_app(test_config: Mapping | None = None, *, environ: Mapping[str, str]
         s for s in (app.config["SHOPIFY_API_SECRET"], app.config["SHOPIFY_API_SECRET_PREVIOUS"]) if s
     )
     app.json.sort_keys = False
+    app.session_interface = NoCookieSession()
 
     # Jobs the worker runs each round; each takes the app and returns how much it did.
     app.extensions["aftercare.worker_jobs"] = []
@@ -78,6 +80,18 @@ def create_app(test_config: Mapping | None = None, *, environ: Mapping[str, str]
         from . import demo
         app.register_blueprint(demo.bp)
     return app
+
+
+class NoCookieSession(SessionInterface):
+    """No state rides in cookies here (the embedded admin proves itself with
+    Shopify's session token on each request), so no request pays for opening
+    a signed cookie session; writing to ``flask.session`` raises."""
+
+    def open_session(self, app, request):
+        return None  # Flask then uses its null session
+
+    def save_session(self, app, session, response):
+        pass
 
 
 def cli_commands() -> list:

@@ -117,10 +117,11 @@ def _close_session(_exc: BaseException | None) -> None:
 
 @contextmanager
 def write_connection(app: Flask | None = None) -> Iterator[Connection]:
-    """A Core connection in a transaction that holds the write lock from its
-    start on SQLite, committed on exit. For hot paths that need no ORM: a
-    Session costs about a millisecond per request more (see bench/)."""
-    with engine(app).execution_options(**{_IMMEDIATE: True}).begin() as connection:
+    """A Core connection in a transaction, committed on exit. For hot paths
+    that need no ORM (a Session costs about a millisecond per request more,
+    see bench/) and whose first statement writes: on SQLite the write lock is
+    then taken by that statement, not by BEGIN, so it is held for less time."""
+    with engine(app).begin() as connection:
         yield connection
 
 

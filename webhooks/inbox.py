@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import Flask
-from sqlalchemy import Connection, LargeBinary, bindparam, select, text, update
+from sqlalchemy import BigInteger, Connection, LargeBinary, bindparam, select, text, update
 from sqlalchemy.orm import Session
 
 from plugin.db import describe_error, worker_session
@@ -67,6 +67,7 @@ _STORE = {
     any_shop_state: text(
         _STORE_SQL.format(installed_only="" if any_shop_state else "AND shops.uninstalled_at IS NULL")
     ).bindparams(bindparam("payload", type_=LargeBinary), bindparam("now", type_=UTCDateTime))
+    .columns(id=BigInteger)  # a known result column: SQLAlchemy caches it, not matches it per call
     for any_shop_state in (True, False)
 }
 

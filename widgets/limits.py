@@ -30,6 +30,11 @@ def client_and_shop() -> str:
     return f"{client}|{g.get('storefront_shop_domain', '-')}"
 
 
+# The limits sit on storefront views only: every other request (POST /webhooks
+# above all) skips the limiter's per-request bookkeeping.
+STOREFRONT_BLUEPRINTS = frozenset({"widgets", "proxy"})
+limiter.request_filter(lambda: request.blueprint not in STOREFRONT_BLUEPRINTS)
+
 lookup_limit = limiter.shared_limit(LOOKUPS, scope="storefront-lookup", key_func=client_and_shop)
 contact_limit = limiter.shared_limit(CONTACTS, scope="storefront-contact", key_func=client_and_shop)
 returns_limit = limiter.shared_limit(RETURNS, scope="storefront-returns", key_func=client_and_shop)
