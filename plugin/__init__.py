@@ -36,7 +36,8 @@ def create_app(test_config: Mapping | None = None, *, environ: Mapping[str, str]
     app.session_interface = NoCookieSession()
 
     # Jobs the worker runs each round; each takes the app and returns how much it did.
-    app.extensions["aftercare.worker_jobs"] = []
+    from . import planner_stats
+    app.extensions["aftercare.worker_jobs"] = [planner_stats.process_due]  # first: the others' plans use it
 
     db.init_app(app)
     accesslog.init_app(app)
