@@ -61,6 +61,7 @@ def load_config(environ: Mapping[str, str], instance_path: str) -> dict:
                                   get("AFTERCARE_SECRET_KEY") or _instance_secret_key(instance_path)),
         "SECRET_KEY_PREVIOUS": _secret_key("AFTERCARE_SECRET_KEY_PREVIOUS", get("AFTERCARE_SECRET_KEY_PREVIOUS")),
         "DATABASE_URL": _database_url(get("AFTERCARE_DATABASE_URL"), instance_path),
+        "DATABASE_REPLICA_URL": _replica_url(get("AFTERCARE_DATABASE_REPLICA_URL"), get("AFTERCARE_DATABASE_URL")),
         "APP_URL": _http_url("AFTERCARE_APP_URL", get("AFTERCARE_APP_URL") or DEFAULT_APP_URL),
         "SCOPES": _scopes(get("AFTERCARE_SCOPES") or DEFAULT_SCOPES),
         "SMTP_URL": _smtp_url(get("AFTERCARE_SMTP_URL")),
@@ -99,20 +100,33 @@ def _instance_secret_key(instance_path: str) -> str:
     return key
 
 
-def _database_url(value: str | None, instance_path: str) -> str:
+def _database_url(value: str | None, instance_path: str, name: str = "AFTERCARE_DATABASE_URL") -> str:
     if value is None:
         Path(instance_path).mkdir(parents=True, exist_ok=True)
         return f"sqlite:///{Path(instance_path) / 'aftercare.db'}"
     try:
         url = make_url(value)
     except ArgumentError:
-        raise ConfigError("AFTERCARE_DATABASE_URL", "is not a database URL (e.g. postgresql+psycopg://user:pass@host/db)") from None
+        raise ConfigError(name, "is not a database URL (e.g. postgresql+psycopg://user:pass@host/db)") from None
     if url.get_backend_name() not in ("sqlite", "postgresql"):
-        raise ConfigError("AFTERCARE_DATABASE_URL", f"unsupported database {url.get_backend_name()!r} (use sqlite or postgresql)")
+        raise ConfigError(name, f"unsupported database {url.get_backend_name()!r} (use sqlite or postgresql)")
     if url.get_backend_name() == "postgresql" and url.drivername == "postgresql":
         # psycopg 3 is the driver we ship; a bare postgresql:// URL would look for psycopg2.
         value = url.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
     return value
+
+
+def _replica_url(value: str | None, primary: str | None) -> str | None:
+    """A read replica of the primary (PostgreSQL streaming replication): the
+    dashboard, the metrics and the CSV export read from it. Unset: they read
+    the primary."""
+    if value is None:
+        return None
+    url = make_url(_database_url(value, "", "AFTERCARE_DATABASE_REPLICA_URL"))
+    if url.get_backend_name() != "postgresql" or primary is None or make_url(primary).get_backend_name() != "postgresql":
+        raise ConfigError("AFTERCARE_DATABASE_REPLICA_URL",
+                          "needs PostgreSQL for both it and AFTERCARE_DATABASE_URL (a replica of it)")
+    return url.render_as_string(hide_password=False)
 
 
 def _http_url(name: str, value: str) -> str:

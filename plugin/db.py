@@ -85,6 +85,9 @@ def init_app(app: Flask) -> None:
             engine.execution_options(**{_IMMEDIATE: True}), expire_on_commit=False
         ),
     }
+    replica = app.config.get("DATABASE_REPLICA_URL")
+    if replica:
+        app.extensions[EXTENSION]["replica_sessions"] = sessionmaker(make_engine(replica), expire_on_commit=False)
     # Per request, and per app context (commands): a request inside an app
     # context that is already pushed (tests, nested contexts) shares its `g`.
     app.teardown_request(_close_session)
@@ -109,10 +112,27 @@ def get_session() -> Session:
     return g.db_session
 
 
+def read_sessions(app: Flask | None = None) -> sessionmaker:
+    """Sessions for reads that may be a few seconds behind (the dashboard,
+    the metrics, the CSV export): on the read replica when
+    AFTERCARE_DATABASE_REPLICA_URL is set, else on the primary. Nothing that
+    writes, or reads what it has just written, uses them."""
+    sessions = (app or current_app).extensions[EXTENSION]
+    return sessions.get("replica_sessions") or sessions["sessions"]
+
+
+def read_session() -> Session:
+    """The current request's session of ``read_sessions()``, closed with the request."""
+    if "db_read_session" not in g:
+        g.db_read_session = read_sessions()()
+    return g.db_read_session
+
+
 def _close_session(_exc: BaseException | None) -> None:
-    session = g.pop("db_session", None)
-    if session is not None:
-        session.close()
+    for name in ("db_session", "db_read_session"):
+        session = g.pop(name, None)
+        if session is not None:
+            session.close()
 
 
 @contextmanager

@@ -31,6 +31,7 @@ import requests
 from flask import current_app, g
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from werkzeug.serving import make_server
 
 from plugin import create_app, migrate, shops, worker
@@ -126,9 +127,23 @@ def fresh_database(backend: str, tmp_path: Path):
     try:
         yield make_url(server).set(database=name).render_as_string(hide_password=False)
     finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        _drop_database(admin, name)
         admin.dispose()
+
+
+def _drop_database(admin, name: str) -> None:
+    """Drop it once its last connections are gone. WITH (FORCE) cannot end
+    an autovacuum worker that a bulk insert woke (it is the superuser's):
+    wait for that first, as bench/data.py does."""
+    for _ in range(50):
+        try:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+            return
+        except OperationalError:  # "being accessed by other users"
+            time.sleep(0.2)
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])

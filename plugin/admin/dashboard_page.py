@@ -24,7 +24,7 @@ from babel.units import format_unit
 from flask import request
 from markupsafe import Markup
 
-from ..db import get_session
+from ..db import read_session
 from ..models import Shop
 from . import charts, dashboard, i18n, ranges
 from .pages import render
@@ -245,7 +245,7 @@ def render_dashboard(shop: Shop, session_started: int | None = None):
     locale = i18n.locale_of(request.args.get("locale"))
     w = Words(locale, ranges.zone(shop))
     start, end, problems = _page_range(shop)
-    f = dashboard.figures(get_session(), shop.id, start, end)
+    f = dashboard.figures(read_session(), shop.id, start, end)
     today = datetime.now(w.zone).date()
     last_day = (end - timedelta(days=1)).date()
     presets = [((today - timedelta(days=days - 1)).isoformat(), today.isoformat(), label) for days, label in PRESETS]

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import Blueprint, Response, current_app, g, jsonify, request
+from flask import Blueprint, Response, g, jsonify, request
 
 from ..admin.launch import require_session_token, session_user
 from ..admin.ranges import BadParameter, date_range
-from ..db import EXTENSION, get_session
+from ..db import get_session, read_session, read_sessions
 from . import followup
 from .export import responses_csv
 from .metrics import BREAKDOWNS, summary
@@ -39,7 +39,7 @@ def metrics():
     by = request.args.get("by", "").strip() or None
     if by is not None and by not in BREAKDOWNS:
         raise BadParameter("by", "must be one of " + ", ".join(BREAKDOWNS))
-    return jsonify(summary(get_session(), g.shop.id, start, end, by))
+    return jsonify(summary(read_session(), g.shop.id, start, end, by))
 
 
 @bp.get("/surveys/responses.csv")
@@ -48,7 +48,7 @@ def responses():
     # The export outlives the request's own session (closed when the view
     # returns), so it reads through a session of its own, closed when the
     # stream ends or the client goes away (the server then closes the iterator).
-    sessions, shop_id = current_app.extensions[EXTENSION]["sessions"], g.shop.id
+    sessions, shop_id = read_sessions(), g.shop.id
 
     def lines():
         session = sessions()

@@ -59,6 +59,9 @@ def test_smtp_url_is_parsed(tmp_path):
     ("AFTERCARE_SECRET_KEY", "a"),
     ("AFTERCARE_SECRET_KEY", "x" * 31),
     ("AFTERCARE_SECRET_KEY_PREVIOUS", "short-old-key"),
+    ("AFTERCARE_DATABASE_REPLICA_URL", "not a url"),
+    ("AFTERCARE_DATABASE_REPLICA_URL", "mysql://h/db"),
+    ("AFTERCARE_DATABASE_REPLICA_URL", "sqlite:///replica.db"),  # SQLite has no replicas
 ])
 def test_bad_value_names_its_variable(tmp_path, variable, value):
     env = dict(GOOD)
