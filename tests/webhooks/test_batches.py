@@ -216,3 +216,16 @@ def test_an_order_rolled_back_in_a_batch_is_stored_by_its_next_delivery_in_the_s
     assert (stored.shopify_id, stored.tags, len(stored.line_items)) == (5001, "second", 2)
     assert sorted((d.topic, d.status) for d in session.scalars(select(WebhookDelivery))) == [
         ("orders/create", "failed"), ("orders/updated", "processed")]
+
+
+def test_a_delivery_the_database_refuses_fails_alone_when_its_batch_is_written_together(app, shop):
+    clash = order(2)
+    clash["line_items"][0]["id"] = order(1)["line_items"][0]["id"]  # line item ids are unique in a shop
+    queue(app, [order(1), clash, order(3)])
+
+    assert inbox.process_due(app) == 3  # one batch
+    session = db()
+    assert sorted(session.scalars(select(Order.shopify_id))) == [5001, 5003]
+    [refused] = inbox.failed(session)
+    assert json.loads(refused.payload)["id"] == 5002 and refused.error.startswith("IntegrityError")
+    assert sorted(d.status for d in session.scalars(select(WebhookDelivery))) == ["failed", "processed", "processed"]
