@@ -54,7 +54,6 @@ def fulfillment_event_created(session: Session, shop: Shop, body: dict, delivery
 
 def _notify(session: Session, shop: Shop, order: Order) -> None:
     """Decide, from the order's state now, which customer messages are due."""
-    session.flush()
     notifications.schedule(session, shop, order, utcnow())
 
 

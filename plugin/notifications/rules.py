@@ -28,10 +28,13 @@ from .steps import parcel_kind, parcels, sendable
 
 
 def schedule(session: Session, shop: Shop, order: Order, now: datetime) -> int:
-    """Insert every message now due for the order (flushed: it has its id);
-    the number of new rows."""
+    """Insert every message now due for the order; the number of new rows.
+    The order may be unflushed: it is written when a message must name it
+    (enqueue), else with the rest of the worker's batch."""
     if not shop.installed or not sendable(order):
         return 0
+    if any(f.id is None for f in order.fulfillments):
+        session.flush()  # a parcel's messages name it by its id
     config = settings.load(session, shop.id)
     added = 0
     if not order.fulfillments:
