@@ -7,9 +7,10 @@ any number of workers can drain the inbox without running a delivery twice,
 and a worker that dies mid-way leaves its rows pending for the next. Of a
 batch, only the deliveries whose order no other worker holds run now
 (webhooks/locks.py); the rest stay pending for a later round.
-Each delivery's handler runs in its own savepoint, so its half-done work is
-rolled back when it raises, while the failure itself is recorded in the same
-transaction and the other deliveries of the batch are kept.
+A delivery's half-done work is rolled back when its handler raises, while
+the failure itself is recorded in the same transaction and the other
+deliveries of the batch are kept: a batch of order topics runs in one
+savepoint, and if anything in it fails, again with a savepoint per delivery.
 """
 
 from __future__ import annotations
@@ -152,9 +153,10 @@ def _run_batch(session: Session, deliveries: list[WebhookDelivery]) -> int:
         succeeded = None
         if together and all(d.topic in locks.ORDER_FIELD for d, _ in together):
             succeeded = _all_at_once(session, together, now)
+            if succeeded is None:
+                memo.clear()  # rolled back: what it held may be stale
+                orders.preload(session, wanted)
         if succeeded is None:
-            memo.clear()  # what it held may have been rolled back
-            orders.preload(session, wanted)
             succeeded = _one_by_one(session, deliveries, bodies, runnable, memo, now)
     if succeeded:
         session.execute(_PROCESSED, succeeded)
