@@ -4,8 +4,9 @@ A handler runs inside the worker's transaction for one delivery: it gets the
 session, the shop, the parsed JSON body and the delivery (for its headers),
 changes state, and returns the Shopify id of the order the delivery was about,
 if any, which the inbox records on the delivery (for the order's timeline).
-If it raises, everything it did is rolled back and the delivery is marked failed. Each first binds the body to the headers
-(bindings.py): headers are not signed, bodies are.
+If it raises, everything it did is rolled back and the delivery is marked
+failed. Each first binds the body to the headers (bindings.py): headers are
+not signed, bodies are.
 """
 
 from __future__ import annotations
