@@ -131,12 +131,12 @@ def _run_batch(session: Session, deliveries: list[WebhookDelivery]) -> int:
     What the deliveries read is read for the whole batch where it can be
     (plugin.db.batch): their orders, whether other shops hold them, each
     shop's settings. A batch of order topics only (the bulk of the traffic)
-    is first run all at once, in one savepoint (_all_at_once); if any of them
-    fails, that is undone and every delivery runs in a savepoint of its own,
-    so a failure still rolls back only its own delivery's work (_one_by_one). Those that
-    succeed are marked processed by one statement at the end rather than one
-    each; failures (rare) and the privacy topics, whose success changes more
-    than the status, are recorded one by one."""
+    is first run all at once, in one savepoint (_all_at_once); if any of
+    them fails, that is undone and every delivery runs in a savepoint of its
+    own, so a failure still rolls back only its own delivery's work
+    (_one_by_one). Those that succeed are marked processed by one statement
+    at the end rather than one each; failures (rare) and the privacy topics,
+    whose success changes more than the status, are recorded one by one."""
     bodies = [_parse(d.payload) for d in deliveries]
     # Held for the batch: the session keeps loaded objects only while they are
     # referenced, and each handler would otherwise load its shop again.
