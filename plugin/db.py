@@ -153,3 +153,27 @@ def worker_session(app: Flask | None = None) -> Iterator[Session]:
         yield session
     finally:
         session.close()
+
+
+_BATCH = "aftercare.batch"
+
+
+@contextmanager
+def batch(session: Session) -> Iterator[dict]:
+    """A worker batch of deliveries in one transaction. While it runs, what
+    its deliveries read once and no delivery of it changes (a shop's
+    settings, the orders loaded up front: orders.preload) is kept in the
+    dict yielded, found by ``batch_memo(session)``, so that it costs one
+    query per batch rather than one per delivery. The caller clears it
+    whenever a delivery may have changed such state; it is gone when the
+    batch ends."""
+    memo = session.info[_BATCH] = {}
+    try:
+        yield memo
+    finally:
+        session.info.pop(_BATCH, None)
+
+
+def batch_memo(session: Session) -> dict | None:
+    """The memo of the batch running in this session (``batch``), if any."""
+    return session.info.get(_BATCH)

@@ -19,10 +19,11 @@ from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session, object_session
+from sqlalchemy.orm import Session, object_session, selectinload
 
 from . import outbox, shipments
-from .models import Fulfillment, FulfillmentLineItem, LineItem, Order, TrackingEvent
+from .db import batch_memo
+from .models import Fulfillment, FulfillmentLineItem, LineItem, Order, TrackingEvent, children_of_shop
 
 
 @dataclass(frozen=True)
@@ -204,10 +205,19 @@ def _is_newer(incoming: datetime, stored: datetime | None) -> bool:
 
 
 def _order_shell(session: Session, shop_id: int, shopify_id: int) -> Order:
-    order = session.scalar(select(Order).where(Order.shop_id == shop_id, Order.shopify_id == shopify_id))
+    preloaded, holders = _batch_orders(session)
+    if (shop_id, shopify_id) in preloaded:
+        order = preloaded[shop_id, shopify_id]
+    else:
+        order = session.scalar(select(Order).where(Order.shop_id == shop_id, Order.shopify_id == shopify_id))
     if order is None:
-        order = Order(shop_id=shop_id, shopify_id=shopify_id)
+        # Empty collections, not unloaded ones: reading them costs no query.
+        order = Order(shop_id=shop_id, shopify_id=shopify_id, line_items=[], fulfillments=[])
         session.add(order)
+        if (shop_id, shopify_id) in preloaded:
+            preloaded[shop_id, shopify_id] = order
+        if shopify_id in holders:
+            holders[shopify_id].add(shop_id)
     return order
 
 
@@ -216,7 +226,8 @@ def _fulfillment_shell(session: Session, shop_id: int, shopify_id: int, order: O
         select(Fulfillment).where(Fulfillment.shop_id == shop_id, Fulfillment.shopify_id == shopify_id)
     )
     if fulfillment is None:
-        fulfillment = Fulfillment(shop_id=shop_id, shopify_id=shopify_id, tracking_numbers=[], tracking_urls=[])
+        fulfillment = Fulfillment(shop_id=shop_id, shopify_id=shopify_id, tracking_numbers=[], tracking_urls=[],
+                                  line_items=[], events=[])
         order.fulfillments.append(fulfillment)
     return fulfillment
 
@@ -254,10 +265,60 @@ def _sync_fulfillment_line_items(shop_id: int, fulfillment: Fulfillment, items: 
 def held_by_another_shop(session: Session, shop_id: int, shopify_order_id: int) -> bool:
     """Whether another shop already holds this Shopify order id. Shopify ids are
     global, so such a payload was re-sent under the wrong shop's headers. The
-    one query that looks across shops, on purpose."""
+    one query that looks across shops, on purpose (answered from memory for
+    the ids preload() looked up)."""
+    holders = _batch_orders(session)[1].get(shopify_order_id)
+    if holders is not None:
+        return bool(holders - {shop_id})
     return session.scalar(
         select(Order.id).where(Order.shopify_id == shopify_order_id, Order.shop_id != shop_id).limit(1)
     ) is not None
+
+
+# Keys of the worker batch's memo (plugin.db.batch): the preloaded orders, by
+# (shop id, Shopify id), None for one not stored yet; and the shops holding each
+# preloaded Shopify id.
+_ORDERS, _HOLDERS = "orders", "order holders"
+
+
+def preload(session: Session, wanted: dict[int, set[int]]) -> None:
+    """For a worker batch about these orders (Shopify ids, by shop): find
+    which shops hold each id (one query across shops, as held_by_another_shop),
+    and load the orders each shop holds with their line items and parcels
+    (a few queries per shop). Until the batch's memo is cleared, looking
+    these orders up (apply_order, held_by_another_shop) runs no query; orders
+    created meanwhile are added to it. The caller holds the orders' locks
+    (webhooks/locks.py) so that nobody else changes them before the batch ends."""
+    memo = batch_memo(session)
+    ids = sorted({shopify_id for shopify_ids in wanted.values() for shopify_id in shopify_ids})
+    if memo is None or not ids:
+        return
+    holders: dict[int, set[int]] = {shopify_id: set() for shopify_id in ids}
+    for shopify_id, shop_id in session.execute(
+        select(Order.shopify_id, Order.shop_id).where(Order.shopify_id.in_(ids))
+    ):
+        holders[shopify_id].add(shop_id)
+    preloaded: dict[tuple[int, int], Order | None] = {}
+    for shop_id, shopify_ids in wanted.items():
+        preloaded.update(((shop_id, shopify_id), None) for shopify_id in shopify_ids)
+        held = [shopify_id for shopify_id in shopify_ids if shop_id in holders[shopify_id]]
+        if held:
+            for order in session.scalars(
+                select(Order).where(Order.shop_id == shop_id, Order.shopify_id.in_(held))
+                .options(selectinload(Order.line_items),
+                         selectinload(Order.fulfillments).selectinload(Fulfillment.events),
+                         selectinload(Order.fulfillments).selectinload(Fulfillment.line_items),
+                         *children_of_shop(shop_id))
+            ):
+                preloaded[shop_id, order.shopify_id] = order
+    memo[_HOLDERS] = holders
+    memo[_ORDERS] = preloaded
+
+
+def _batch_orders(session: Session) -> tuple[dict[tuple[int, int], Order | None], dict[int, set[int]]]:
+    """The orders preload() found, and the shops holding each of their ids; empty without one."""
+    memo = batch_memo(session) or {}
+    return memo.get(_ORDERS, {}), memo.get(_HOLDERS, {})
 
 
 def sms_phone(order: Order) -> str | None:

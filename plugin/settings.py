@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from .db import batch_memo
 from .locales import LOCALES
 from .models import Setting, utcnow
 from .notifications.kinds import Kind
@@ -257,7 +258,17 @@ def template_keys() -> list[str]:
 
 def load(session: Session, shop_id: int) -> dict[str, Any]:
     """Every setting of the shop: its own values over the defaults, then the
-    templates it has (a kind and locale without one uses the default template)."""
+    templates it has (a kind and locale without one uses the default template).
+    Read once per worker batch (plugin.db.batch): no delivery changes settings."""
+    memo = batch_memo(session)
+    if memo is None:
+        return _load(session, shop_id)
+    if ("settings", shop_id) not in memo:
+        memo["settings", shop_id] = _load(session, shop_id)
+    return memo["settings", shop_id]
+
+
+def _load(session: Session, shop_id: int) -> dict[str, Any]:
     stored = dict(session.execute(
         select(Setting.key, Setting.value).where(Setting.shop_id == shop_id)
     ).all())

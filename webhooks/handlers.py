@@ -2,9 +2,11 @@
 
 A handler runs inside the worker's transaction for one delivery: it gets the
 session, the shop, the parsed JSON body and the delivery (for its headers),
-changes state, and returns. If it raises, everything it did is rolled back and
-the delivery is marked failed. Each first binds the body to the headers
-(bindings.py): headers are not signed, bodies are.
+changes state, and returns the Shopify id of the order the delivery was about,
+if any, which the inbox records on the delivery (for the order's timeline).
+If it raises, everything it did is rolled back and the delivery is marked
+failed. Each first binds the body to the headers (bindings.py): headers are
+not signed, bodies are.
 """
 
 from __future__ import annotations
@@ -21,40 +23,39 @@ from . import bindings, payloads, return_payloads
 
 log = logging.getLogger(__name__)
 
-Handler = Callable[[Session, Shop, dict, WebhookDelivery], None]
+Handler = Callable[[Session, Shop, dict, WebhookDelivery], int | None]
 
 # Privacy topics Shopify requires of every app; accepted even after uninstall.
 COMPLIANCE_TOPICS = frozenset({"customers/data_request", "customers/redact", "shop/redact"})
 
 
-def order_changed(session: Session, shop: Shop, body: dict, delivery: WebhookDelivery) -> None:
+def order_changed(session: Session, shop: Shop, body: dict, delivery: WebhookDelivery) -> int:
     data = payloads.order(body)
     bindings.order_id(session, shop, data.shopify_id)
-    delivery.order_shopify_id = data.shopify_id
     _notify(session, shop, orders.apply_order(session, shop.id, data))
+    return data.shopify_id
 
 
-def fulfillment_changed(session: Session, shop: Shop, body: dict, delivery: WebhookDelivery) -> None:
+def fulfillment_changed(session: Session, shop: Shop, body: dict, delivery: WebhookDelivery) -> int:
     data = payloads.fulfillment(body)
     bindings.order_id(session, shop, data.order_shopify_id)
-    delivery.order_shopify_id = data.order_shopify_id
     _notify(session, shop, orders.apply_fulfillment(session, shop.id, data).order)
+    return data.order_shopify_id
 
 
-def fulfillment_event_created(session: Session, shop: Shop, body: dict, delivery: WebhookDelivery) -> None:
+def fulfillment_event_created(session: Session, shop: Shop, body: dict, delivery: WebhookDelivery) -> int:
     data = payloads.tracking_event(body)
     bindings.shop_named(session, shop, body)
     bindings.order_id(session, shop, data.order_shopify_id)
-    delivery.order_shopify_id = data.order_shopify_id
     event = orders.apply_tracking_event(session, shop.id, data)
     if event is not None:
         _notify(session, shop, event.fulfillment.order)
+    return data.order_shopify_id
 
 
 def _notify(session: Session, shop: Shop, order: Order) -> None:
     """Decide, from the order's state now, which customer messages are due."""
-    session.flush()
-    notifications.schedule(session, shop, order.id, utcnow())
+    notifications.schedule(session, shop, order, utcnow())
 
 
 def app_uninstalled(session: Session, shop: Shop, body: dict, delivery: WebhookDelivery) -> None:
@@ -97,20 +98,20 @@ def shop_redacted(session: Session, shop: Shop, body: dict, delivery: WebhookDel
 
 def return_changed(status: str) -> Handler:
     """A returns/* topic: the return now has Shopify's ``status``."""
-    def handler(session: Session, shop: Shop, body: dict, delivery: WebhookDelivery) -> None:
+    def handler(session: Session, shop: Shop, body: dict, delivery: WebhookDelivery) -> int | None:
         data = return_payloads.shopify_return(body, status)
         if data.order_shopify_id is not None:
             bindings.order_id(session, shop, data.order_shopify_id)
-            delivery.order_shopify_id = data.order_shopify_id
         returns.shopify_return_changed(session, shop.id, data)
+        return data.order_shopify_id
     return handler
 
 
-def refund_created(session: Session, shop: Shop, body: dict, delivery: WebhookDelivery) -> None:
+def refund_created(session: Session, shop: Shop, body: dict, delivery: WebhookDelivery) -> int:
     data = return_payloads.refund(body)
     bindings.order_id(session, shop, data.order_shopify_id)
-    delivery.order_shopify_id = data.order_shopify_id
     returns.refund_created(session, shop.id, data)
+    return data.order_shopify_id
 
 
 HANDLERS: dict[str, Handler] = {

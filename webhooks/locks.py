@@ -25,6 +25,7 @@ from sqlalchemy.types import Integer, String
 from plugin.models import WebhookDelivery
 
 from .handlers import HANDLERS
+from .payloads import MAX_ID
 
 # Payload field naming the order, by topic.
 ORDER_FIELD = {
@@ -73,15 +74,24 @@ def runnable(session: Session, deliveries: list[WebhookDelivery], bodies: list[o
     return [bool(ok) for _, ok in rows]
 
 
+def order_id(topic: str, body: object) -> int | None:
+    """The Shopify id of the one order a delivery of an order topic is about;
+    None for other topics, and for a body without a valid one (its handler fails)."""
+    field = ORDER_FIELD.get(topic)
+    try:
+        order = int(body.get(field)) if field is not None else None  # an int, or an id written as a string
+    except (AttributeError, TypeError, ValueError):
+        return None
+    return order if order is not None and 0 < order <= MAX_ID else None
+
+
 def _key(topic: str, body: object) -> tuple[str, int]:
     """(how to lock the shop, order key or 0 for no order)."""
     if topic not in HANDLERS:
         return _NONE, 0  # stored and ignored: touches nothing
-    field = ORDER_FIELD.get(topic)
-    if field is None:
+    if topic not in ORDER_FIELD:
         return _EXCLUSIVE, 0
-    try:
-        order_id = int(body.get(field))  # an int, or an id written as a string
-    except (AttributeError, TypeError, ValueError):
+    order = order_id(topic, body)
+    if order is None:
         return _NONE, 0  # fails in its handler, touching nothing
-    return _SHARED, 1 + order_id % (2**31 - 2)
+    return _SHARED, 1 + order % (2**31 - 2)

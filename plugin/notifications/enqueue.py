@@ -80,6 +80,8 @@ def enqueue(session: Session, shop: Shop, order: Order, kind: Kind, subject: str
         category = category_of(kind)
         if to is None or (category is not None and is_suppressed(session, shop.id, to, category)):
             continue
+        if order.id is None:
+            session.flush()  # the message names its order by id
         if later_step_known(session, shop.id, order.id, context.get("fulfillment_id"), channel, kind):
             continue
         added += _insert(session, {

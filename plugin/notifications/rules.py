@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .. import settings
@@ -28,11 +27,14 @@ from .kinds import Kind
 from .steps import parcel_kind, parcels, sendable
 
 
-def schedule(session: Session, shop: Shop, order_id: int, now: datetime) -> int:
-    """Insert every message now due for the order; the number of new rows."""
-    order = session.scalar(select(Order).where(Order.shop_id == shop.id, Order.id == order_id))
-    if order is None or not shop.installed or not sendable(order):
+def schedule(session: Session, shop: Shop, order: Order, now: datetime) -> int:
+    """Insert every message now due for the order; the number of new rows.
+    The order may be unflushed: it is written when a message must name it
+    (enqueue), else with the rest of the worker's batch."""
+    if not shop.installed or not sendable(order):
         return 0
+    if any(f.id is None for f in order.fulfillments):
+        session.flush()  # a parcel's messages name it by its id
     config = settings.load(session, shop.id)
     added = 0
     if not order.fulfillments:

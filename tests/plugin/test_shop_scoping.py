@@ -91,8 +91,10 @@ CROSS_SHOP = {
     "scan": re.compile(r"^SELECT DISTINCT orders\.id, orders\.shop_id FROM orders JOIN fulfillments "
                        r"|^SELECT \w+\.shop_id, \w+\.id FROM (webhook_deliveries|data_exports) "
                        r"WHERE .*(processed_at|created_at) < "),
-    # Binding a webhook body: is this Shopify order id another shop's?
-    "binding": re.compile(r"^SELECT orders\.id FROM orders WHERE orders\.shopify_id = \S+ AND orders\.shop_id != "),
+    # Binding a webhook body: is this Shopify order id another shop's? (For a
+    # worker batch, which shops hold each of its orders' ids.)
+    "binding": re.compile(r"^SELECT orders\.id FROM orders WHERE orders\.shopify_id = \S+ AND orders\.shop_id != "
+                          r"|^SELECT orders\.shopify_id, orders\.shop_id FROM orders WHERE orders\.shopify_id IN \("),
 }
 
 

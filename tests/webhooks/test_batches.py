@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from plugin import shops
 from plugin.db import engine, worker_session
@@ -121,3 +121,111 @@ def test_two_workers_claiming_over_two_shops_at_once_take_different_deliveries(a
         assert len(mine) == 20 and len(theirs) == 10
         assert {d.id for d in mine}.isdisjoint({d.id for d in theirs})
         assert len({d.shop_id for d in mine}) == 2  # both shops in the first worker's batch
+
+
+def queue(app, bodies: list[dict], *, topic: str = "orders/create", shop: str = SHOP) -> None:
+    with engine(app).begin() as connection:
+        for body in bodies:
+            received = inbox.Received(topic, f"{topic}-{shop}-{body['id']}-{body['updated_at']}", None, None, None,
+                                      json.dumps(body).encode())
+            assert inbox.store(connection, shop, received) == "accepted"
+
+
+def statements_to_drain(app) -> list[str]:
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        seen.append(" ".join(statement.split()))
+
+    event.listen(engine(app), "before_cursor_execute", record)
+    try:
+        inbox.process_due(app)
+    finally:
+        event.remove(engine(app), "before_cursor_execute", record)
+    return seen
+
+
+def test_a_batch_of_new_orders_runs_as_many_statements_for_thirty_as_for_three(app, shop, backend):
+    queue(app, [order(n) for n in range(3)])
+    few = statements_to_drain(app)
+    queue(app, [order(n) for n in range(3, 30)])
+    many = statements_to_drain(app)
+
+    # The claim, the locks, the binding check, the settings, the orders and
+    # their line items (multi-row INSERTs) and the marking of every delivery
+    # processed are statements per batch, not per delivery. SQLite's
+    # RETURNING takes an INSERT per row (an order and each of its line items).
+    per_order = 0 if backend == "postgresql" else 1 + len(order(0)["line_items"])
+    assert len(many) - len(few) <= per_order * 27, "\n".join(many)
+    assert len(few) <= 3 * per_order + 16, "\n".join(few)
+    session = db()
+    deliveries = session.scalars(select(WebhookDelivery).order_by(WebhookDelivery.id)).all()
+    assert [(d.status, d.order_shopify_id) for d in deliveries] == [("processed", 5000 + n) for n in range(30)]
+
+
+def test_a_batch_of_updates_reads_its_stored_orders_in_a_few_queries(app, shop):
+    queue(app, [order(n) for n in range(30)])
+    inbox.process_due(app)
+    updated = []
+    for n in range(30):
+        body = order(n)
+        body.update(updated_at="2026-11-02T10:00:00-05:00", tags=f"updated {n}")
+        body["line_items"][0]["quantity"] = 5
+        updated.append(body)
+    queue(app, updated[:3], topic="orders/updated")
+    few = [s for s in statements_to_drain(app) if s.startswith("SELECT")]
+    queue(app, updated[3:], topic="orders/updated")
+    many = [s for s in statements_to_drain(app) if s.startswith("SELECT")]
+
+    assert len(many) == len(few), "\n".join(many)
+    session = db()
+    stored = session.scalars(select(Order).order_by(Order.shopify_id)).all()
+    assert [(o.tags, o.line_items[0].quantity) for o in stored] == [(f"updated {n}", 5) for n in range(30)]
+
+
+def test_one_order_id_under_two_shops_in_one_batch_is_refused_the_second_time(app, shop):
+    with worker_session(app) as session, session.begin():
+        shops.install(session, OTHER_SHOP, shops.static_grant("shpat_other", "read_orders"))
+    queue(app, [order(1)])
+    queue(app, [order(1)], shop=OTHER_SHOP)
+
+    assert inbox.process_due(app) == 2  # one batch
+    session = db()
+    assert session.scalar(select(func.count()).select_from(Order)) == 1
+    assert sorted(d.status for d in session.scalars(select(WebhookDelivery))) == ["failed", "processed"]
+    [refused] = inbox.failed(session)
+    assert refused.error == "Mismatch: order 5001 belongs to another shop; not acted on"
+
+
+def test_an_order_rolled_back_in_a_batch_is_stored_by_its_next_delivery_in_the_same_batch(app, shop, monkeypatch):
+    original = handlers.HANDLERS["orders/create"]
+
+    def failing_after_storing(session, shop, body, delivery):
+        original(session, shop, body, delivery)
+        raise RuntimeError("the order cannot be stored now")
+
+    monkeypatch.setitem(handlers.HANDLERS, "orders/create", failing_after_storing)
+    queue(app, [order(1)])
+    newer = order(1)
+    newer.update(updated_at="2026-11-02T10:00:00-05:00", tags="second")
+    queue(app, [newer], topic="orders/updated")
+
+    assert inbox.process_due(app) == 2  # one batch
+    session = db()
+    [stored] = session.scalars(select(Order)).all()
+    assert (stored.shopify_id, stored.tags, len(stored.line_items)) == (5001, "second", 2)
+    assert sorted((d.topic, d.status) for d in session.scalars(select(WebhookDelivery))) == [
+        ("orders/create", "failed"), ("orders/updated", "processed")]
+
+
+def test_a_delivery_the_database_refuses_fails_alone_when_its_batch_is_written_together(app, shop):
+    clash = order(2)
+    clash["line_items"][0]["id"] = order(1)["line_items"][0]["id"]  # line item ids are unique in a shop
+    queue(app, [order(1), clash, order(3)])
+
+    assert inbox.process_due(app) == 3  # one batch
+    session = db()
+    assert sorted(session.scalars(select(Order.shopify_id))) == [5001, 5003]
+    [refused] = inbox.failed(session)
+    assert json.loads(refused.payload)["id"] == 5002 and refused.error.startswith("IntegrityError")
+    assert sorted(d.status for d in session.scalars(select(WebhookDelivery))) == ["failed", "processed", "processed"]
