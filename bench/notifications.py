@@ -147,7 +147,8 @@ def _worker(env: dict[str, str], port: int) -> dict:
 
 def _run_worker() -> None:
     """The worker process: `aftercare worker --once`, then one JSON line with
-    its peak RSS (VmHWM: see data.peak_rss_kib) and CPU seconds."""
+    its peak RSS (VmHWM: see data.peak_rss_kib) and CPU seconds, its outbox's
+    sender processes' included."""
     import resource
 
     from plugin.cli import cli
@@ -155,9 +156,9 @@ def _run_worker() -> None:
     try:
         cli(["worker", "--once"], prog_name="aftercare")
     finally:
-        usage = resource.getrusage(resource.RUSAGE_SELF)
-        print(json.dumps({"peak_rss_kib": peak_rss_kib(), "cpu_seconds": usage.ru_utime + usage.ru_stime}),
-              flush=True)
+        cpu = sum(usage.ru_utime + usage.ru_stime for usage in (
+            resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)))
+        print(json.dumps({"peak_rss_kib": peak_rss_kib(), "cpu_seconds": cpu}), flush=True)
 
 
 def _statuses(env: dict[str, str]) -> dict[str, int]:

@@ -28,8 +28,10 @@ from __future__ import annotations
 
 import json
 import logging
+import multiprocessing
 import random
 from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -119,21 +121,43 @@ def channels(config: dict) -> tuple[str, ...]:
 def process_due(app: Flask, limit: int = ROUND) -> int:
     """Claim, send and record batches of BATCH rows, up to ``limit`` rows in
     all; the number of rows claimed. The round's batches share one SMTP
-    session (and one SMS HTTP session), opened on the first message."""
+    session (and one SMS HTTP session), opened on the first message.
+
+    Sending runs in a sender process forked for the round, the only user of
+    those sessions, fed each batch's rendered messages: the mail server's
+    replies are awaited there while this process claims and renders the next
+    batch and records the last one. (A thread did the same on SQLite, but on
+    PostgreSQL each of the claim's round trips then waited for the GIL.) Two
+    batches at most are leased and not yet recorded; a crash sends them
+    again when their lease runs out, as it would one (at least once), and a
+    message is recorded sent only once the server has accepted it. The sender
+    never uses the database, and no transaction waits on a mail server."""
     usable = channels(app.config)
     if not usable:
         return 0  # no way to send: messages stay in the outbox
     done = 0
-    with _Transports(app.config) as senders:
-        while done < limit:
-            size = min(BATCH, limit - done)
-            claimed, outgoing = _claim(app, usable, size, utcnow())
-            if outgoing:
-                _record(app, _send(senders, outgoing), utcnow(), {m.shop_id for m in outgoing})
-            done += claimed
-            if claimed < size:
-                break  # nothing more is due (or the rest is another worker's)
+    in_flight: list[tuple[Future, set[int]]] = []  # batches handed to the sender, in order, not yet recorded
+    with _Sender(app.config) as sender:
+        try:
+            while done < limit:
+                size = min(BATCH, limit - done)
+                claimed, outgoing = _claim(app, usable, size, utcnow())
+                if outgoing:
+                    in_flight.append((sender.submit(outgoing), {m.shop_id for m in outgoing}))
+                while len(in_flight) > 1:  # the previous batch: sent by now, or being sent
+                    _record_sent(app, in_flight.pop(0))
+                done += claimed
+                if claimed < size:
+                    break  # nothing more is due (or the rest is another worker's)
+        finally:
+            while in_flight:  # whatever ended the round, what was sent is recorded
+                _record_sent(app, in_flight.pop(0))
     return done
+
+
+def _record_sent(app: Flask, sent: tuple[Future, set[int]]) -> None:
+    results, shops = sent
+    _record(app, results.result(), utcnow(), shops)
 
 
 # --- 1. claim ------------------------------------------------------------------
@@ -278,6 +302,48 @@ class _Transports:
             kind = transports.EmailTransport if channel == "email" else transports.SmsTransport
             self.open[channel] = kind(self.config).__enter__()
         return self.open[channel]
+
+
+class _Sender:
+    """The round's sender process (forked when the first batch is handed to
+    it, so it has this process's code and configuration and imports nothing),
+    holding the round's transports; closes them and ends with the round."""
+
+    def __init__(self, config: dict):
+        self.pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"),
+                                        initializer=_open_transports, initargs=(config,))
+        self.used = False
+
+    def __enter__(self) -> _Sender:
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        try:
+            if self.used:
+                self.pool.submit(_close_transports).result()  # QUIT, as the session's owner
+        finally:
+            self.pool.shutdown()
+
+    def submit(self, outgoing: list[Outgoing]) -> Future:
+        """The batch's results (``_send``), once the sender has sent it."""
+        self.used = True
+        return self.pool.submit(_send_here, outgoing)
+
+
+_transports: _Transports | None = None  # in the sender process: the round's
+
+
+def _open_transports(config: dict) -> None:
+    global _transports
+    _transports = _Transports(config)
+
+
+def _send_here(outgoing: list[Outgoing]) -> dict[int, Result]:
+    return _send(_transports, outgoing)
+
+
+def _close_transports() -> None:
+    _transports.__exit__(None, None, None)
 
 
 def _send(senders: _Transports, outgoing: list[Outgoing]) -> dict[int, Result]:

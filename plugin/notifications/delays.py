@@ -20,12 +20,12 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from flask import Flask
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from .. import settings, shipments
 from ..db import worker_session
-from ..models import Fulfillment, Order, Shop, children_of_shop, utcnow
+from ..models import Fulfillment, Order, Shop, TrackingEvent, children_of_shop, utcnow
 from .enqueue import enqueue
 from .kinds import Kind
 from .steps import parcels, sendable
@@ -71,27 +71,31 @@ def check(session: Session, shop: Shop, order: Order, fulfillment: Fulfillment, 
 def scan(app: Flask, now: datetime) -> int:
     """Check every unflagged parcel on its way, of every installed shop; the
     number of parcels found delayed. Like the first step of the worker's
-    claims, this one query spans shops on purpose: it reads, locks nothing,
-    and every row written after it names its shop. Everything after it is
-    read per shop, CHUNK orders at a time with their parcels and tracking
-    events (three queries, not three per order)."""
+    claims, the first query spans shops on purpose: it reads, locks nothing,
+    and every row written after it names its shop. Then, per shop with
+    parcels on their way, SQL picks the orders with a parcel that may be late
+    under the shop's settings (``_may_be_late``: most parcels on their way
+    are not, and loading each to find that out was most of a scan's time),
+    loaded CHUNK orders at a time with their parcels and tracking events
+    (three queries, not three per order)."""
     found = 0
     with worker_session(app) as session, session.begin():
-        candidates = session.execute(
-            select(Order.id, Order.shop_id).distinct()
+        shop_ids = session.scalars(
+            select(Order.shop_id).distinct()
             .join(Fulfillment, and_(Fulfillment.order_id == Order.id, Fulfillment.shop_id == Order.shop_id))
             .join(Shop, Shop.id == Order.shop_id)
-            .where(Fulfillment.delayed_at.is_(None), Fulfillment.delivered_at.is_(None),
-                   or_(Fulfillment.shipment_status.is_(None), Fulfillment.shipment_status.in_(ON_ITS_WAY)),
-                   Order.cancelled_at.is_(None), Order.test.is_(False), Shop.uninstalled_at.is_(None))
-            .order_by(Order.shop_id, Order.id)
+            .where(*_unflagged_on_its_way(), Shop.uninstalled_at.is_(None))
+            .order_by(Order.shop_id)
         ).all()
-        by_shop: dict[int, list[int]] = {}
-        for order_id, shop_id in candidates:
-            by_shop.setdefault(shop_id, []).append(order_id)
-        for shop_id, order_ids in by_shop.items():
+        for shop_id in shop_ids:
             shop = session.get(Shop, shop_id)
             config = settings.load(session, shop_id)
+            order_ids = session.scalars(
+                select(Order.id).distinct()
+                .join(Fulfillment, and_(Fulfillment.order_id == Order.id, Fulfillment.shop_id == Order.shop_id))
+                .where(Order.shop_id == shop_id, *_unflagged_on_its_way(), _may_be_late(shop_id, config, now))
+                .order_by(Order.id)
+            ).all()
             for start in range(0, len(order_ids), CHUNK):
                 orders = session.scalars(
                     select(Order).where(Order.shop_id == shop_id, Order.id.in_(order_ids[start:start + CHUNK]))
@@ -106,6 +110,29 @@ def scan(app: Flask, now: datetime) -> int:
                         check(session, shop, order, fulfillment, context, config, now)
                         found += before is None and fulfillment.delayed_at is not None
     return found
+
+
+def _unflagged_on_its_way() -> tuple:
+    return (Fulfillment.delayed_at.is_(None), Fulfillment.delivered_at.is_(None),
+            or_(Fulfillment.shipment_status.is_(None), Fulfillment.shipment_status.in_(ON_ITS_WAY)),
+            Order.cancelled_at.is_(None), Order.test.is_(False))
+
+
+def _may_be_late(shop_id: int, config: dict, now: datetime):
+    """Parcels ``reason`` may find delayed under the shop's ``config``, in SQL
+    (a few more: it does not look at tracking numbers): reported delayed,
+    past the estimate and its grace, or no tracking event since the stalled
+    days began (and shipped before them, when there is none at all)."""
+    stalled_since = now - timedelta(days=config["notifications.stalled_days"])
+    events = select(TrackingEvent.id).where(TrackingEvent.shop_id == shop_id,
+                                            TrackingEvent.fulfillment_id == Fulfillment.id)
+    return or_(
+        Fulfillment.shipment_status == "delayed",
+        Fulfillment.estimated_delivery_at < now - timedelta(hours=config["notifications.delay_grace_hours"]),
+        and_(~events.where(TrackingEvent.happened_at >= stalled_since).exists(),
+             or_(events.exists(),
+                 func.coalesce(Fulfillment.shopify_created_at, Fulfillment.created_at) < stalled_since)),
+    )
 
 
 def job(clock: Callable[[], datetime] = utcnow) -> Callable[[Flask], int]:

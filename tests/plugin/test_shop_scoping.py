@@ -88,7 +88,7 @@ CROSS_SHOP = {
     # claim itself then names one shop, plugin/worker.py claim_due).
     "due shops": re.compile(r"^SELECT \w+\.shop_id FROM \w+ WHERE \w+\.next_attempt_at <= .* GROUP BY \w+\.shop_id "),
     # Periodic jobs over every shop: parcels to check for delays, bodies and exports to purge.
-    "scan": re.compile(r"^SELECT DISTINCT orders\.id, orders\.shop_id FROM orders JOIN fulfillments "
+    "scan": re.compile(r"^SELECT DISTINCT orders\.shop_id FROM orders JOIN fulfillments "
                        r"|^SELECT \w+\.shop_id, \w+\.id FROM (webhook_deliveries|data_exports) "
                        r"WHERE .*(processed_at|created_at) < "),
     # Binding a webhook body: is this Shopify order id another shop's? (For a

@@ -107,3 +107,25 @@ def test_the_worker_job_scans_at_most_every_few_minutes(app, shop, webhooks, run
     assert any(j.__qualname__ == "job.<locals>.process_due" for j in app.extensions["aftercare.worker_jobs"])
     clock[0] += delays.SCAN_EVERY / 2
     assert job(app) == 0
+
+
+def test_a_scan_loads_no_order_whose_parcels_cannot_be_late_yet(app, shop, webhooks, run_worker, smtp):
+    from sqlalchemy import event
+
+    from plugin.db import engine
+
+    in_transit(webhooks, run_worker)  # progress an hour ago, no estimate: late for no rule before 4 days
+    loads = []
+
+    def record(conn, cursor, statement, *_args):
+        if statement.startswith("SELECT orders.id, orders.shop_id, orders.shopify_id"):
+            loads.append(statement)
+
+    event.listen(engine(app), "before_cursor_execute", record)
+    try:
+        assert delays.scan(app, utcnow() + timedelta(days=3)) == 0
+        assert loads == []
+        assert delays.scan(app, utcnow() + timedelta(days=5)) == 1
+        assert len(loads) == 1
+    finally:
+        event.remove(engine(app), "before_cursor_execute", record)
