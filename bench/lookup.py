@@ -6,7 +6,8 @@ order view reached by its signed token, i.e. everything but the search.
 Orders (each with one line item) are made by one INSERT … SELECT per table
 (generate_series on PostgreSQL, a recursive CTE on SQLite), never through the
 API. The app is served as in production, by gunicorn (one sync worker) in
-its own process, asked one request at a time over one keep-alive connection:
+its own process, asked one request at a time (a new connection each: sync
+workers close it after each answer, so each lookup pays a local TCP connect):
 this measures the work of one lookup, not throughput. (Served by a thread of
 this process, as it first was, the client and the server took turns at the
 GIL and a request could wait out Python's 5 ms switch interval: p99 measured
