@@ -39,4 +39,7 @@ def process_due(app: Flask) -> int:
     with eng.begin() as conn:
         conn.exec_driver_sql(f"PRAGMA analysis_limit={ROWS_SAMPLED}")
         conn.exec_driver_sql("ANALYZE")
+    # SQLite reads the statistics when a connection opens: the pool's other
+    # connections would go on planning with the old ones. New ones read these.
+    eng.dispose()
     return 0
