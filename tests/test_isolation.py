@@ -29,7 +29,7 @@ from sqlalchemy import inspect, text
 from plugin import create_app, links, migrate
 from plugin.admin import admin_url, tokens
 from plugin.db import engine
-from plugin.demo_scenario import DEMO_SHOP
+from plugin.demo import DEMO_SHOP
 from plugin.models import Order, WebhookDelivery
 from plugin.signatures import proxy_signature
 

@@ -10,7 +10,7 @@ import time
 import requests
 from playwright.sync_api import expect
 
-from plugin.demo_scenario import DEMO_SHOP, MAYA
+from plugin.demo.scenario import DEMO_SHOP, MAYA
 
 from ..plugin.test_demo import Demo, demo_env, free_port
 from .conftest import WIDE, _route, screenshot

@@ -15,9 +15,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from plugin import demo_history, shops
+from plugin import shops
 from plugin.admin import dashboard
 from plugin.db import worker_session
+from plugin.demo import history
 from plugin.help.models import Contact
 from plugin.models import Notification, Order
 from plugin.returns.models import ReturnRequest
@@ -163,7 +164,7 @@ def test_another_shops_dashboard_shows_none_of_this_shops_answers(client, store,
 
 def test_the_demo_history_gives_the_dashboard_real_figures(app, shop):
     with worker_session(app) as session, session.begin():
-        demo_history.seed(session, shop, at("12-01", 9))
+        history.seed(session, shop, at("12-01", 9))
     start, end = at("09-08", 0), at("12-01", 10)
     first = summary(db(), shop, start, end)
     assert first["csat"]["count"] > 50 and 0.5 < first["csat"]["share"] < 0.95
@@ -175,7 +176,7 @@ def test_the_demo_history_gives_the_dashboard_real_figures(app, shop):
     # The same store every run.
     with worker_session(app) as session, session.begin():
         shops.delete_data(session, shop)
-        demo_history.seed(session, shop, at("12-01", 9))
+        history.seed(session, shop, at("12-01", 9))
     assert summary(db(), shop, start, end) == first
 
 

@@ -19,8 +19,9 @@ import pytest
 import requests
 from sqlalchemy import select
 
-from plugin import create_app, demo, demo_scenario, migrate, orders, shops, worker
+from plugin import create_app, demo, migrate, orders, shops, worker
 from plugin.db import engine, worker_session
+from plugin.demo import install, scenario
 from plugin.models import Notification
 from plugin.signatures import verify_webhook
 from webhooks import payloads
@@ -248,7 +249,7 @@ def test_demo_reports_a_configuration_error_in_one_line(tmp_path):
 
 def test_scenario_timestamps_only_move_forward_and_are_in_the_past():
     now = datetime(2026, 11, 5, 12, 0, tzinfo=timezone.utc)
-    steps = demo_scenario.scenario(now)
+    steps = scenario.scenario(now)
     assert 15 <= len(steps) <= 20
     seen: dict[tuple[str, int], datetime] = {}
     for step in steps:
@@ -270,10 +271,10 @@ def test_scenario_timestamps_only_move_forward_and_are_in_the_past():
 
 def test_webhook_headers_are_signed_like_shopify():
     body = '{"id": 1, "title": "Tea & Biscuits — 健太"}'.encode()
-    headers = demo_scenario.webhook_headers("orders/create", body, "a-secret", "2026-07")
+    headers = scenario.webhook_headers("orders/create", body, "a-secret", "2026-07")
     assert verify_webhook(body, headers["X-Shopify-Hmac-Sha256"], ["a-secret"])
     assert headers["X-Shopify-Shop-Domain"] == demo.DEMO_SHOP
-    again = demo_scenario.webhook_headers("orders/create", body, "a-secret", "2026-07")
+    again = scenario.webhook_headers("orders/create", body, "a-secret", "2026-07")
     assert headers["X-Shopify-Webhook-Id"] != again["X-Shopify-Webhook-Id"]
     for name in ("X-Shopify-Topic", "X-Shopify-Event-Id", "X-Shopify-Triggered-At", "X-Shopify-API-Version"):
         assert headers[name]
@@ -308,14 +309,14 @@ def test_demo_page_escapes_markup_and_shows_only_the_demo_shop(demo_app):
     assert client.get("/demo/orders.json").json == []
 
     t = datetime(2026, 11, 1, 10, 0, tzinfo=timezone.utc)
-    body = demo_scenario.order_body(demo_scenario.MAYA, created_at=t, updated_at=t)
+    body = scenario.order_body(scenario.MAYA, created_at=t, updated_at=t)
     body["customer"]["first_name"] = "<script>alert(1)</script>"
     body["line_items"][0]["title"] = "<b>Bold</b> & Co"
-    evil = demo_scenario.Carrier("Evil <Post>", "X1", "javascript:alert(1)")
-    ship = demo_scenario.fulfillment_body(demo_scenario.MAYA, evil, created_at=t, updated_at=t,
+    evil = scenario.Carrier("Evil <Post>", "X1", "javascript:alert(1)")
+    ship = scenario.fulfillment_body(scenario.MAYA, evil, created_at=t, updated_at=t,
                                           shipment_status="in_transit")
     _add_order(demo_app, demo.DEMO_SHOP, body, ship)
-    other = demo_scenario.order_body(demo_scenario.AMARA, created_at=t, updated_at=t)
+    other = scenario.order_body(scenario.AMARA, created_at=t, updated_at=t)
     other["email"] = "someone@other-shop.example"
     _add_order(demo_app, "other-shop.myshopify.com", other)
 
@@ -330,7 +331,7 @@ def test_demo_page_escapes_markup_and_shows_only_the_demo_shop(demo_app):
 
 
 def _post(client, topic: str, body: bytes, domain: str = demo.DEMO_SHOP):
-    headers = demo_scenario.webhook_headers(topic, body, SECRET, "2026-07")
+    headers = scenario.webhook_headers(topic, body, SECRET, "2026-07")
     headers["X-Shopify-Shop-Domain"] = domain
     return client.post("/webhooks", data=body, headers=headers)
 
@@ -344,7 +345,7 @@ def test_demo_page_lists_failed_deliveries_with_their_error(demo_app):
         with demo_app.app_context(), worker_session(demo_app) as session, session.begin():
             shops.install(session, domain, shops.static_grant("t"))
     t = datetime(2026, 11, 1, 10, 0, tzinfo=timezone.utc)
-    good = json.dumps(demo_scenario.order_body(demo_scenario.MAYA, created_at=t, updated_at=t)).encode()
+    good = json.dumps(scenario.order_body(scenario.MAYA, created_at=t, updated_at=t)).encode()
     bad = json.dumps({"id": "<b>1001</b>", "updated_at": 5}).encode()
     assert _post(client, "orders/create", good).json["status"] == "accepted"
     assert _post(client, "orders/create", bad).json["status"] == "accepted"
@@ -373,8 +374,8 @@ def test_demo_page_lists_failed_deliveries_with_their_error(demo_app):
 def _play_scenario(app, client) -> None:
     """The demo's webhooks, step by step, each step handled by the worker."""
     with app.app_context(), worker_session(app) as session, session.begin():
-        shops.install(session, demo.DEMO_SHOP, shops.static_grant(demo.DEMO_TOKEN, "read_orders"))
-    for step in demo_scenario.scenario():
+        shops.install(session, demo.DEMO_SHOP, shops.static_grant(install.DEMO_TOKEN, "read_orders"))
+    for step in scenario.scenario():
         for topic, payload in step.deliveries:
             assert _post(client, topic, json.dumps(payload).encode()).json["status"] == "accepted"
         with app.app_context():  # as the demo runs its worker
@@ -395,13 +396,13 @@ def test_demo_lists_each_orders_messages_and_shows_each_email_with_a_working_tra
     page = client.get("/demo").text
     assert f'href="/demo/messages/{delivered["id"]}"' in page
     assert f'href="/demo/messages/{delivered["id"]}.txt"' in page
-    assert demo_scenario.MAYA.customer.email in page
+    assert scenario.MAYA.customer.email in page
 
     email = client.get(f"/demo/messages/{delivered['id']}")
     assert email.status_code == 200 and email.mimetype == "text/html"
     csp = email.headers["Content-Security-Policy"]
     assert "default-src 'none'" in csp and "script-src" not in csp and "sandbox" in csp
-    assert "#1001" in email.text and demo_scenario.MAYA.customer.first_name in email.text
+    assert "#1001" in email.text and scenario.MAYA.customer.first_name in email.text
     text = client.get(f"/demo/messages/{delivered['id']}.txt")
     assert text.mimetype == "text/plain" and "#1001" in text.text
 
@@ -419,14 +420,14 @@ def test_demo_messages_escape_markup_and_show_only_the_demo_shops(demo_app):
     client = demo_app.test_client()
     t = datetime(2026, 11, 1, 10, 0, tzinfo=timezone.utc)
     ids = {}
-    for domain, customer in ((demo.DEMO_SHOP, demo_scenario.MAYA), ("other-shop.myshopify.com", demo_scenario.AMARA)):
+    for domain, customer in ((demo.DEMO_SHOP, scenario.MAYA), ("other-shop.myshopify.com", scenario.AMARA)):
         with demo_app.app_context(), worker_session(demo_app) as session, session.begin():
             shops.install(session, domain, shops.static_grant("t"))
-        body = demo_scenario.order_body(customer, created_at=t, updated_at=t)
+        body = scenario.order_body(customer, created_at=t, updated_at=t)
         body["customer"]["first_name"] = body["shipping_address"]["first_name"] = "<script>alert(1)</script>"
         body["line_items"][0]["title"] = "<b>Bold</b> & Co"
-        carrier = demo_scenario.Carrier("Evil <Post>", "X1", "https://carrier.example/t?n=X1")
-        ship = demo_scenario.fulfillment_body(customer, carrier, created_at=t, updated_at=t,
+        carrier = scenario.Carrier("Evil <Post>", "X1", "https://carrier.example/t?n=X1")
+        ship = scenario.fulfillment_body(customer, carrier, created_at=t, updated_at=t,
                                               shipment_status="in_transit")
         for topic, payload in (("orders/create", body), ("fulfillments/create", ship)):
             assert _post(client, topic, json.dumps(payload).encode(), domain).json["status"] == "accepted"
@@ -458,11 +459,11 @@ def test_demo_delivered_orders_get_a_survey_whose_answer_counts_and_alerts(demo_
 
     client = demo_app.test_client()
     with demo_app.app_context(), worker_session(demo_app) as session, session.begin():
-        shop = shops.install(session, demo.DEMO_SHOP, shops.static_grant(demo.DEMO_TOKEN, "read_orders"))
+        shop = shops.install(session, demo.DEMO_SHOP, shops.static_grant(install.DEMO_TOKEN, "read_orders"))
         session.flush()
-        settings.update(session, shop.id, demo.DEMO_SETTINGS)
+        settings.update(session, shop.id, install.DEMO_SETTINGS)
         shop_id = shop.id
-    for step in demo_scenario.scenario():
+    for step in scenario.scenario():
         for topic, payload in step.deliveries:
             assert _post(client, topic, json.dumps(payload).encode()).json["status"] == "accepted"
         with demo_app.app_context():
@@ -493,4 +494,4 @@ def test_demo_delivered_orders_get_a_survey_whose_answer_counts_and_alerts(demo_
                           datetime(2100, 1, 1, tzinfo=timezone.utc))
         assert (figures["csat"]["count"], figures["csat"]["share"]) == (1, 0.0)
         alert = session.scalar(select(Notification).where(Notification.kind == "low_score_alert"))
-        assert alert.recipient == demo.DEMO_SETTINGS["alerts.low_score_email"]
+        assert alert.recipient == install.DEMO_SETTINGS["alerts.low_score_email"]

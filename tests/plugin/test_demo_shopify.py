@@ -11,21 +11,23 @@ import pytest
 import requests
 from sqlalchemy import select
 
-from plugin import create_app, demo, demo_scenario, demo_shopify, migrate, shops, worker
+from plugin import create_app, demo, migrate, shops, worker
 from plugin.db import engine, worker_session
+from plugin.demo import install, scenario
+from plugin.demo.fake_shopify import SHOP_NAME, DemoShopify
 from plugin.models import Notification
 from plugin.returns import ReturnRequest, sync
 
 from ..conftest import API_KEY, SECRET, environ, fresh_database
 from ..fake_shopify import make_session_token
 
-MAYA = demo_scenario.MAYA
+MAYA = scenario.MAYA
 BEANIE, SOCKS = MAYA.line_item_id(0), MAYA.line_item_id(1)
 
 
 @pytest.fixture
 def stand_in():
-    shopify = demo_shopify.DemoShopify(demo.DEMO_TOKEN).start()
+    shopify = DemoShopify(install.DEMO_TOKEN).start()
     try:
         yield shopify
     finally:
@@ -38,7 +40,7 @@ def demo_app(backend, tmp_path, stand_in):
         app = create_app({"TESTING": True, "DEMO": True, "RETURNS_SYNC_MAX_WAIT": 0.3, "LOOKUP_SECONDS": 0},
                          environ=environ(url, stand_in.base_url_template), instance_path=str(tmp_path / "instance"))
         migrate.upgrade(app)
-        demo.prepare(app, stand_in)
+        install.prepare(app, stand_in)
         try:
             yield app
         finally:
@@ -51,10 +53,10 @@ def run_worker(app) -> None:
 
 
 def play(app, client) -> None:
-    for step in demo_scenario.scenario():
+    for step in scenario.scenario():
         for topic, payload in step.deliveries:
             body = json.dumps(payload).encode()
-            headers = demo_scenario.webhook_headers(topic, body, SECRET, "2026-07")
+            headers = scenario.webhook_headers(topic, body, SECRET, "2026-07")
             assert client.post("/webhooks", data=body, headers=headers).json["status"] == "accepted"
         run_worker(app)
 
@@ -76,7 +78,7 @@ def test_a_return_goes_from_the_shoppers_request_to_refunded_and_closed_in_the_s
     assert {s["topic"] for s in stand_in.subscriptions} >= {"ORDERS_CREATE", "RETURNS_APPROVE", "REFUNDS_CREATE"}
     with worker_session(demo_app) as session:
         shop = shops.by_domain(session, demo.DEMO_SHOP)
-        assert (shop.name, shop.subscriptions_due_at) == (demo_shopify.SHOP_NAME, None)
+        assert (shop.name, shop.subscriptions_due_at) == (SHOP_NAME, None)
 
     # Maya, on the storefront, finds her order and asks to return the two pairs of socks.
     query = f"?shop={demo.DEMO_SHOP}"
@@ -123,13 +125,13 @@ def test_a_return_goes_from_the_shoppers_request_to_refunded_and_closed_in_the_s
 def test_the_stand_in_refuses_what_shopify_would_and_only_the_demo_shops_token(demo_app, stand_in):
     api = stand_in.base_url_template.format(shop=demo.DEMO_SHOP) + "/admin/api/2026-07/graphql.json"
     ask = {"query": sync.RETURN_REQUEST, "variables": {"input": {
-        "orderId": f"gid://shopify/Order/{demo_scenario.AMARA.id}",  # not shipped
+        "orderId": f"gid://shopify/Order/{scenario.AMARA.id}",  # not shipped
         "returnLineItems": [{"fulfillmentLineItemId": f"gid://shopify/FulfillmentLineItem/"
-                                                      f"{demo_scenario.AMARA.line_item_id(0)}", "quantity": 1}]}}}
-    for shop, token in ((demo.DEMO_SHOP, "shpat_wrong"), ("other.myshopify.com", demo.DEMO_TOKEN)):
+                                                      f"{scenario.AMARA.line_item_id(0)}", "quantity": 1}]}}}
+    for shop, token in ((demo.DEMO_SHOP, "shpat_wrong"), ("other.myshopify.com", install.DEMO_TOKEN)):
         url = stand_in.base_url_template.format(shop=shop) + "/admin/api/2026-07/graphql.json"
         assert requests.post(url, json=ask, headers={"X-Shopify-Access-Token": token}, timeout=5).status_code == 401
-    headers = {"X-Shopify-Access-Token": demo.DEMO_TOKEN}
+    headers = {"X-Shopify-Access-Token": install.DEMO_TOKEN}
     refused = requests.post(api, json=ask, headers=headers, timeout=5).json()["data"]["returnRequest"]
     assert refused["return"] is None and "does not exist" in refused["userErrors"][0]["message"]
 
@@ -166,8 +168,8 @@ def test_only_the_demo_knows_the_stand_in():
     """The stand-in is started by `aftercare demo` and nothing else in the app refers to it."""
     from pathlib import Path
 
-    root = Path(demo.__file__).resolve().parents[1]
-    users = sorted(str(path.relative_to(root)) for folder in ("plugin", "webhooks", "widgets")
+    root = Path(demo.__file__).resolve().parents[2]
+    users = sorted(path.relative_to(root).as_posix() for folder in ("plugin", "webhooks", "widgets")
                    for path in (root / folder).rglob("*.py")
-                   if "demo_shopify" in path.read_text(encoding="utf-8") and path.name != "demo_shopify.py")
-    assert users == ["plugin/demo.py"]
+                   if "fake_shopify" in path.read_text(encoding="utf-8") and path.name != "fake_shopify.py")
+    assert users == ["plugin/demo/__init__.py", "plugin/demo/install.py", "plugin/demo/run.py"]

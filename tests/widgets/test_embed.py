@@ -130,10 +130,11 @@ def test_the_theme_extension_blocks_have_a_valid_schema(block):
 
 def test_the_demo_prints_a_storefront_page_that_embeds_the_widget(tmp_path):
     from plugin import create_app, demo
+    from plugin.demo.console import print_urls
     from tests.conftest import environ
 
     lines = []
-    demo.print_urls("http://127.0.0.1:8123", lines.append)
+    print_urls("http://127.0.0.1:8123", lines.append)
     assert "  Storefront widget:   http://127.0.0.1:8123/demo/storefront" in lines
     app = create_app({"TESTING": True, "DEMO": True}, environ=environ(f"sqlite:///{tmp_path / 'd.db'}"),
                      instance_path=str(tmp_path))

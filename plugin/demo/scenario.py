@@ -1,7 +1,7 @@
 """The demo's sample store: five orders, three carriers, and the scenario
 that moves them through their lifecycle as the webhooks Shopify would send
 (REST payload shapes, signed like Shopify's). Pure data: nothing here touches
-the database or the network; `plugin/demo.py` posts it.
+the database or the network; ``player.py`` posts it.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
-from .signatures import webhook_hmac
+from ..signatures import webhook_hmac
 
 DEMO_SHOP = "aftercare-demo.myshopify.com"
 

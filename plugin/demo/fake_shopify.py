@@ -14,7 +14,8 @@ other operation is a GraphQL error naming it, so a new call the demo needs
 shows up at once rather than as a silent wrong answer.
 
 Its orders are registered by the demo (``add_order``): the scenario's, as
-shipped, and the history's. It is never imported outside plugin/demo.py.
+shipped, and the history's. Only ``run.py`` (which starts it) and
+``install.py`` (which stocks it) import it.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from decimal import Decimal
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
-from .demo_scenario import DEMO_SHOP, DEMO_SHOP_SHOPIFY_ID, SampleOrder
+from .scenario import DEMO_SHOP, DEMO_SHOP_SHOPIFY_ID, SampleOrder
 
 SHOP_NAME = "Aftercare Demo Store"
 SHOP_EMAIL = "owner@aftercare-demo.example"

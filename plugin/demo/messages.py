@@ -12,9 +12,9 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .models import Notification, Shop
-from .notifications import render
-from .notifications.kinds import Kind
+from ..models import Notification, Shop
+from ..notifications import render
+from ..notifications.kinds import Kind
 
 # The rendered email is the message's own HTML, not one of our pages: it may
 # show its styles and images, never run a script, post a form or be framed.

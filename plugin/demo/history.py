@@ -1,7 +1,7 @@
 """The demo shop's past: twelve weeks of delivered orders, survey answers,
 returns, messages and help requests, so the dashboard opens on real figures.
 
-The scenario (``demo_scenario``) shows five orders living through webhooks;
+The scenario (``scenario.py``) shows five orders living through webhooks;
 weeks of history that way would take minutes to play, so the past is written
 straight into the tables, shaped as the real paths leave them (an answer
 copies its invitation's carrier, products and days late; a return's times
@@ -17,10 +17,10 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
-from .help.models import Contact
-from .models import Fulfillment, LineItem, Notification, Order
-from .returns.models import ReturnAction, ReturnItem, ReturnRequest
-from .surveys import SurveyInvitation, SurveyResponse
+from ..help.models import Contact
+from ..models import Fulfillment, LineItem, Notification, Order
+from ..returns.models import ReturnAction, ReturnItem, ReturnRequest
+from ..surveys import SurveyInvitation, SurveyResponse
 
 WEEKS = 12
 FIRST_NUMBER = 801  # #801 … #1000
