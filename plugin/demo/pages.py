@@ -20,7 +20,7 @@ from . import messages
 from .console import command_line
 from .scenario import AMARA, DEMO_SHOP, KENTA, LUCAS, MAYA, ZOE
 
-bp = Blueprint("demo", __name__)
+bp = Blueprint("demo", __name__, template_folder="templates")  # under templates/demo/: apart from the app's own
 
 
 SCENARIO_ORDER_IDS = tuple(o.id for o in (MAYA, KENTA, ZOE, AMARA, LUCAS))
@@ -119,7 +119,7 @@ def _states_with_messages(orders: list[Order]) -> list[dict]:
 @bp.get("/demo")
 def page():
     return render_template(
-        "demo.html",
+        "demo/page.html",
         shop=DEMO_SHOP,
         orders=_states_with_messages(_demo_orders()),
         inbox=_demo_webhooks(),
@@ -132,7 +132,7 @@ def page():
 def storefront():
     """A stand-in for the store's own site, embedding the widget by script
     tag exactly as a merchant would."""
-    return render_template("demo_storefront.html", shop=DEMO_SHOP,
+    return render_template("demo/storefront.html", shop=DEMO_SHOP,
                            tries=[(o.name, o.customer.email) for o in (MAYA, AMARA)])
 
 
