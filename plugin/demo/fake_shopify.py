@@ -30,7 +30,8 @@ from decimal import Decimal
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
-from .scenario import DEMO_SHOP, DEMO_SHOP_SHOPIFY_ID, SampleOrder
+from .samples import DEMO_SHOP_SHOPIFY_ID, SampleOrder
+from .scenario import DEMO_SHOP
 
 SHOP_NAME = "Aftercare Demo Store"
 SHOP_EMAIL = "owner@aftercare-demo.example"

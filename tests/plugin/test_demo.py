@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from plugin import create_app, demo, migrate, orders, shops, worker
 from plugin.db import engine, worker_session
-from plugin.demo import install, scenario
+from plugin.demo import install, samples, scenario
 from plugin.models import Notification
 from plugin.signatures import verify_webhook
 from webhooks import payloads
@@ -309,14 +309,14 @@ def test_demo_page_escapes_markup_and_shows_only_the_demo_shop(demo_app):
     assert client.get("/demo/orders.json").json == []
 
     t = datetime(2026, 11, 1, 10, 0, tzinfo=timezone.utc)
-    body = scenario.order_body(scenario.MAYA, created_at=t, updated_at=t)
+    body = samples.order_body(scenario.MAYA, created_at=t, updated_at=t)
     body["customer"]["first_name"] = "<script>alert(1)</script>"
     body["line_items"][0]["title"] = "<b>Bold</b> & Co"
-    evil = scenario.Carrier("Evil <Post>", "X1", "javascript:alert(1)")
-    ship = scenario.fulfillment_body(scenario.MAYA, evil, created_at=t, updated_at=t,
+    evil = samples.Carrier("Evil <Post>", "X1", "javascript:alert(1)")
+    ship = samples.fulfillment_body(scenario.MAYA, evil, created_at=t, updated_at=t,
                                           shipment_status="in_transit")
     _add_order(demo_app, demo.DEMO_SHOP, body, ship)
-    other = scenario.order_body(scenario.AMARA, created_at=t, updated_at=t)
+    other = samples.order_body(scenario.AMARA, created_at=t, updated_at=t)
     other["email"] = "someone@other-shop.example"
     _add_order(demo_app, "other-shop.myshopify.com", other)
 
@@ -345,7 +345,7 @@ def test_demo_page_lists_failed_deliveries_with_their_error(demo_app):
         with demo_app.app_context(), worker_session(demo_app) as session, session.begin():
             shops.install(session, domain, shops.static_grant("t"))
     t = datetime(2026, 11, 1, 10, 0, tzinfo=timezone.utc)
-    good = json.dumps(scenario.order_body(scenario.MAYA, created_at=t, updated_at=t)).encode()
+    good = json.dumps(samples.order_body(scenario.MAYA, created_at=t, updated_at=t)).encode()
     bad = json.dumps({"id": "<b>1001</b>", "updated_at": 5}).encode()
     assert _post(client, "orders/create", good).json["status"] == "accepted"
     assert _post(client, "orders/create", bad).json["status"] == "accepted"
@@ -423,11 +423,11 @@ def test_demo_messages_escape_markup_and_show_only_the_demo_shops(demo_app):
     for domain, customer in ((demo.DEMO_SHOP, scenario.MAYA), ("other-shop.myshopify.com", scenario.AMARA)):
         with demo_app.app_context(), worker_session(demo_app) as session, session.begin():
             shops.install(session, domain, shops.static_grant("t"))
-        body = scenario.order_body(customer, created_at=t, updated_at=t)
+        body = samples.order_body(customer, created_at=t, updated_at=t)
         body["customer"]["first_name"] = body["shipping_address"]["first_name"] = "<script>alert(1)</script>"
         body["line_items"][0]["title"] = "<b>Bold</b> & Co"
-        carrier = scenario.Carrier("Evil <Post>", "X1", "https://carrier.example/t?n=X1")
-        ship = scenario.fulfillment_body(customer, carrier, created_at=t, updated_at=t,
+        carrier = samples.Carrier("Evil <Post>", "X1", "https://carrier.example/t?n=X1")
+        ship = samples.fulfillment_body(customer, carrier, created_at=t, updated_at=t,
                                               shipment_status="in_transit")
         for topic, payload in (("orders/create", body), ("fulfillments/create", ship)):
             assert _post(client, topic, json.dumps(payload).encode(), domain).json["status"] == "accepted"
