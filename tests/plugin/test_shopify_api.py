@@ -1,4 +1,4 @@
-"""plugin.shopify_api against the fake Shopify over real HTTP: the GraphQL client (throttling,
+"""plugin.shopify against the fake Shopify over real HTTP: the GraphQL client (throttling,
 retries, timeouts, errors, pagination), the OAuth token endpoint and webhook subscriptions."""
 
 from __future__ import annotations
@@ -12,19 +12,16 @@ import jwt
 import pytest
 import requests
 
-from plugin import shopify_api
-from plugin.shopify_api import (
-    AdminClient,
-    ShopifyAPIError,
-    ShopifyAuthError,
+from plugin.shopify import tokens, webhook_subscriptions
+from plugin.shopify.client import AdminClient, ShopifyAPIError, ShopifyAuthError
+from plugin.shopify.tokens import (
     TokenEndpointError,
-    ensure_webhook_subscriptions,
     exchange_code,
     exchange_session_token,
     migrate_to_expiring_token,
     refresh_token,
-    topic_enum,
 )
+from plugin.shopify.webhook_subscriptions import ensure_webhook_subscriptions, topic_enum
 from ..conftest import API_KEY, SECRET as API_SECRET
 from ..fake_shopify import closed_port_base_url, make_order_node, order_gid
 
@@ -129,7 +126,7 @@ def test_graphql_errors_raise_with_the_messages(fake, client):
 
 def test_user_errors_are_returned_as_data(fake, shop, client):
     fake.add_webhook_subscription(shop, "ORDERS_CREATE", "https://app.example/webhooks")
-    data = client.graphql(shopify_api._CREATE_SUBSCRIPTION, {
+    data = client.graphql(webhook_subscriptions._CREATE_SUBSCRIPTION, {
         "topic": "ORDERS_CREATE",
         "webhookSubscription": {"callbackUrl": "https://app.example/webhooks", "format": "JSON"}})
 
@@ -501,7 +498,7 @@ def test_refresh_retries_once_on_a_connection_error(fake, shop, monkeypatch):
             raise requests.ConnectionError("connection reset")
         return real_post(*args, **kwargs)
 
-    monkeypatch.setattr(shopify_api.requests, "post", flaky_post)
+    monkeypatch.setattr(tokens.requests, "post", flaky_post)
     new = refresh_token(shop, grant.refresh_token, **token_kwargs(fake))
     assert len(attempts) == 2 and fake.token_live(shop, new.access_token)
 
