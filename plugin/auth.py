@@ -22,9 +22,11 @@ from urllib.parse import urlencode
 from flask import Blueprint, current_app, make_response, redirect, render_template, request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
-from . import shopify_api, shops, subscriptions
+from . import shops, subscriptions
 from .db import get_session
-from .shopify_api import ShopifyAPIError, TokenEndpointError, TokenGrant
+from .shopify import tokens
+from .shopify.client import ShopifyAPIError
+from .shopify.tokens import TokenEndpointError, TokenGrant
 from .signatures import SignatureError, normalize_shop_domain, verify_query_hmac
 from .subscriptions import WEBHOOK_TOPICS  # noqa: F401 - where tests and readers look for it
 
@@ -108,7 +110,7 @@ def callback():
     if not code:
         return refuse(400, "Missing authorization code", "Shopify's callback carried no code. Start the install again.")
     try:
-        grant = shopify_api.exchange_code(domain, code, **shops.token_endpoint())
+        grant = tokens.exchange_code(domain, code, **shops.token_endpoint())
     except TokenEndpointError as exc:
         log.warning("install of %s: token exchange failed: %s", domain, exc)
         return refuse(502, "Shopify did not grant access",

@@ -282,7 +282,7 @@ def orders_show(domain: str, name: str):
 def backfill_command(domain: str, days: int):
     """Import recent orders and fulfillments from Shopify (resumable)."""
     from . import backfill
-    from .shopify_api import ShopifyAPIError
+    from .shopify.client import ShopifyAPIError
 
     shop = _shop(domain)
     tty = sys.stderr.isatty()

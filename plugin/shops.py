@@ -12,9 +12,11 @@ from flask import current_app
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from . import crypto, shopify_api
+from . import crypto
 from .models import Base, Shop, utcnow
-from .shopify_api import AdminClient, ShopifyAuthError, TokenGrant
+from .shopify import tokens
+from .shopify.client import AdminClient, ShopifyAuthError
+from .shopify.tokens import TokenGrant
 
 log = logging.getLogger(__name__)
 
@@ -133,7 +135,7 @@ def usable_token(session: Session, shop: Shop, *, force_refresh: bool = False) -
         if force_refresh or _expiring(shop):
             if shop.refresh_token is None:
                 raise NotInstalled(f"{shop.domain}: access token expired and no refresh token; reinstall the app")
-            grant = shopify_api.refresh_token(
+            grant = tokens.refresh_token(
                 shop.domain, crypto.decrypt(_secret_keys(), shop.refresh_token), **token_endpoint()
             )
             store_grant(shop, grant)

@@ -16,9 +16,12 @@ from datetime import datetime, timedelta
 from flask import Flask, current_app
 from sqlalchemy import select
 
-from . import shopify_api, shops
+from . import shops
 from .db import worker_session
 from .models import Shop, utcnow
+from .shopify.client import AdminClient, ShopifyAPIError
+from .shopify.tokens import TokenEndpointError
+from .shopify.webhook_subscriptions import ensure_webhook_subscriptions
 
 log = logging.getLogger(__name__)
 
@@ -37,13 +40,13 @@ WEBHOOK_TOPICS = (
 )
 
 
-def ensure(client: shopify_api.AdminClient) -> list[str]:
+def ensure(client: AdminClient) -> list[str]:
     """Create the shop's missing subscriptions to this app's /webhooks."""
     url = f"{current_app.config['APP_URL']}/webhooks"
-    return shopify_api.ensure_webhook_subscriptions(client, url, WEBHOOK_TOPICS)
+    return ensure_webhook_subscriptions(client, url, WEBHOOK_TOPICS)
 
 
-def subscribe_and_describe(client: shopify_api.AdminClient, shop: Shop) -> list[str]:
+def subscribe_and_describe(client: AdminClient, shop: Shop) -> list[str]:
     """Create the missing subscriptions, then learn the shop's id, name, owner
     email and primary storefront domain (webhook bodies are bound to the id;
     data exports go to the email; the widget's CORS admits the domain).
@@ -93,7 +96,7 @@ def _retry(app: Flask, shop_id: int) -> None:
             return
         try:
             created = shops.call_admin_api(session, shop, lambda client: subscribe_and_describe(client, shop))
-        except (shopify_api.ShopifyAPIError, shopify_api.TokenEndpointError, shops.NotInstalled) as exc:
+        except (ShopifyAPIError, TokenEndpointError, shops.NotInstalled) as exc:
             failures = _failures_so_far(shop, due_at)
             owe(shop, failures=failures)
             session.commit()

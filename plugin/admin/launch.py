@@ -14,11 +14,12 @@ import logging
 from flask import current_app, g, jsonify, redirect, request
 from sqlalchemy import select
 
-from .. import shopify_api, shops
+from .. import shops
 from ..auth import finish_install, missing_scopes, refuse, verified_shop
 from ..db import get_session
 from ..models import DataExport
-from ..shopify_api import TokenEndpointError
+from ..shopify import tokens
+from ..shopify.tokens import TokenEndpointError
 from ..signatures import SignatureError, decode_session_token
 from . import pages
 
@@ -48,7 +49,7 @@ def launch():
         if not id_token:
             return redirect(f"/auth/install?{request.query_string.decode()}")
         try:
-            grant = shopify_api.exchange_session_token(domain, id_token, **shops.token_endpoint())
+            grant = tokens.exchange_session_token(domain, id_token, **shops.token_endpoint())
         except TokenEndpointError as exc:
             log.warning("token exchange for %s failed: %s", domain, exc)
             return refuse(502, "Shopify did not grant access", f"Token exchange failed ({exc}). Reload the app.")

@@ -70,7 +70,7 @@ def main(port: int, step_seconds: float = 1.5) -> None:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     logging.getLogger("alembic").setLevel(logging.WARNING)
     # So would the install's webhook subscriptions, made in the stand-in Shopify one line each.
-    logging.getLogger("plugin.shopify_api").setLevel(logging.WARNING)
+    logging.getLogger("plugin.shopify").setLevel(logging.WARNING)
     logging.getLogger("plugin.subscriptions").setLevel(logging.WARNING)
 
     from .. import create_app  # here, not at import: create_app imports this package

@@ -47,7 +47,7 @@ from sqlalchemy import select
 from .. import shops, worker
 from ..db import worker_session
 from ..models import Order, Shop, utcnow
-from ..shopify_api import AdminClient, ShopifyAPIError
+from ..shopify.client import AdminClient, ShopifyAPIError
 from . import notify
 from .models import ReturnRequest, ReturnStatus
 

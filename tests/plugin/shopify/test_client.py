@@ -1,34 +1,17 @@
-"""plugin.shopify_api against the fake Shopify over real HTTP: the GraphQL client (throttling,
-retries, timeouts, errors, pagination), the OAuth token endpoint and webhook subscriptions."""
+"""plugin.shopify.client against the fake Shopify over real HTTP: the GraphQL client
+(throttling, retries, timeouts, errors, secrecy, pagination)."""
 
 from __future__ import annotations
 
 import logging
 import time
-import uuid
-from datetime import datetime, timedelta, timezone
 
-import jwt
 import pytest
-import requests
 
-from plugin import shopify_api
-from plugin.shopify_api import (
-    AdminClient,
-    ShopifyAPIError,
-    ShopifyAuthError,
-    TokenEndpointError,
-    ensure_webhook_subscriptions,
-    exchange_code,
-    exchange_session_token,
-    migrate_to_expiring_token,
-    refresh_token,
-    topic_enum,
-)
-from ..conftest import API_KEY, SECRET as API_SECRET
-from ..fake_shopify import closed_port_base_url, make_order_node, order_gid
-
-VERSION = "2026-07"
+from plugin.shopify import webhook_subscriptions
+from plugin.shopify.client import AdminClient, ShopifyAPIError, ShopifyAuthError
+from ...fake_shopify import closed_port_base_url, make_order_node, order_gid
+from .conftest import VERSION
 
 ORDERS_QUERY = """
 query Orders($first: Int!, $after: String, $query: String) {
@@ -38,57 +21,6 @@ query Orders($first: Int!, $after: String, $query: String) {
   }
 }
 """
-
-
-# ============================================================================ fixtures
-
-
-@pytest.fixture
-def fake(fake_shopify):
-    yield fake_shopify
-    assert fake_shopify.server_errors == []
-
-
-@pytest.fixture
-def shop() -> str:
-    """A shop of its own for each test, so state never leaks between tests."""
-    return f"shop-{uuid.uuid4().hex[:10]}.myshopify.com"
-
-
-@pytest.fixture
-def token(fake, shop) -> str:
-    return fake.issue_token(shop, "read_orders,write_orders")
-
-
-@pytest.fixture
-def sleeps() -> list[float]:
-    return []
-
-
-@pytest.fixture
-def make_client(fake, shop, token, sleeps):
-    clients = []
-
-    def make(**kwargs) -> AdminClient:
-        options = {"base_url_template": fake.base_url, "api_version": VERSION, "timeout": 2.0, "max_wait": 10.0,
-                   "sleep": sleeps.append}
-        options.update(kwargs)
-        client = AdminClient(options.pop("shop", shop), options.pop("token", token), **options)
-        clients.append(client)
-        return client
-
-    yield make
-    for client in clients:
-        client.close()
-
-
-@pytest.fixture
-def client(make_client) -> AdminClient:
-    return make_client()
-
-
-def token_kwargs(fake, **extra):
-    return {"api_key": API_KEY, "api_secret": API_SECRET, "base_url_template": fake.base_url, "timeout": 2, **extra}
 
 
 # ============================================================================ GraphQL: basics
@@ -129,7 +61,7 @@ def test_graphql_errors_raise_with_the_messages(fake, client):
 
 def test_user_errors_are_returned_as_data(fake, shop, client):
     fake.add_webhook_subscription(shop, "ORDERS_CREATE", "https://app.example/webhooks")
-    data = client.graphql(shopify_api._CREATE_SUBSCRIPTION, {
+    data = client.graphql(webhook_subscriptions._CREATE_SUBSCRIPTION, {
         "topic": "ORDERS_CREATE",
         "webhookSubscription": {"callbackUrl": "https://app.example/webhooks", "format": "JSON"}})
 
@@ -390,202 +322,3 @@ def test_order_nodes_have_the_documented_shape():
     assert fulfillment["fulfillmentLineItems"]["nodes"][0]["lineItem"]["id"] == node["lineItems"]["nodes"][0]["id"]
     assert make_order_node(4)["fulfillments"] == []
     assert make_order_node(4, email=None)["email"] is None
-
-
-# ============================================================================ token endpoint
-
-
-def test_code_exchange_expiring(fake, shop):
-    code = fake.issue_code(shop, scopes="read_orders,write_orders")
-    before = datetime.now(timezone.utc)
-
-    grant = exchange_code(shop, code, **token_kwargs(fake))
-
-    assert grant.scope == "read_orders,write_orders"
-    assert grant.refresh_token and grant.refresh_token.startswith("shprt_")
-    assert before + timedelta(seconds=3590) <= grant.expires_at <= before + timedelta(seconds=3601)
-    assert grant.refresh_token_expires_at > before + timedelta(days=89)
-    assert fake.token_live(shop, grant.access_token)
-    assert grant.access_token not in repr(grant) and grant.refresh_token not in repr(grant)
-    [call] = fake.calls(endpoint="token")
-    assert call.path == f"/shops/{shop}/admin/oauth/access_token"
-    assert call.params == {"client_id": API_KEY, "client_secret": API_SECRET, "code": code, "expiring": "1"}
-
-
-def test_code_exchange_non_expiring(fake, shop):
-    grant = exchange_code(shop, fake.issue_code(shop), **token_kwargs(fake, expiring=False))
-    assert grant.expires_at is None and grant.refresh_token is None and grant.refresh_token_expires_at is None
-    assert fake.token_live(shop, grant.access_token)
-
-
-def test_fewer_scopes_granted_show_in_the_grant(fake, shop):
-    fake.set_granted_scopes(shop, "read_orders")
-    grant = exchange_code(shop, fake.issue_code(shop), **token_kwargs(fake))
-    assert grant.scope == "read_orders"
-    assert "write_orders" not in grant.scopes
-
-
-def test_reused_code_is_rejected_and_not_retried(fake, shop):
-    code = fake.issue_code(shop)
-    exchange_code(shop, code, **token_kwargs(fake))
-
-    with pytest.raises(TokenEndpointError, match="rejected the code: invalid_request") as exc:
-        exchange_code(shop, code, **token_kwargs(fake))
-    assert exc.value.status == 400 and exc.value.error == "invalid_request"
-    assert code not in str(exc.value)
-    assert len(fake.calls(endpoint="token")) == 2  # one request per exchange
-
-
-@pytest.mark.parametrize("setup, message, status", [
-    (lambda f: f.fail_next(1, status=500, endpoint="token"), "token endpoint answered 500", 500),
-    (lambda f: f.fail_next(1, status=502, endpoint="token"), "token endpoint answered 502", 502),
-    (lambda f: f.garbage_next(1, endpoint="token"), "token endpoint answered invalid JSON", 200),
-])
-def test_token_endpoint_failures_are_clear_and_not_retried(fake, shop, setup, message, status):
-    setup(fake)
-    code = fake.issue_code(shop)
-    with pytest.raises(TokenEndpointError, match=message) as exc:
-        exchange_code(shop, code, **token_kwargs(fake))
-    assert exc.value.status == status
-    assert len(fake.calls(endpoint="token")) == 1
-    assert API_SECRET not in str(exc.value) and code not in str(exc.value)
-
-
-def test_token_endpoint_down(fake, shop):
-    with pytest.raises(TokenEndpointError, match="token endpoint unreachable") as exc:
-        exchange_code(shop, "some-code", **token_kwargs(fake, base_url_template=closed_port_base_url()))
-    assert exc.value.status is None
-    assert API_SECRET not in str(exc.value)
-
-
-def test_token_endpoint_too_slow_is_not_retried(fake, shop):
-    grant = exchange_code(shop, fake.issue_code(shop), **token_kwargs(fake))
-    fake.slow_next(1, 1.0, endpoint="token")
-    with pytest.raises(TokenEndpointError, match="did not answer within 0.2s"):
-        refresh_token(shop, grant.refresh_token, **token_kwargs(fake, timeout=0.2))
-    assert len(fake.calls(endpoint="token")) == 2
-
-
-def test_wrong_client_secret(fake, shop):
-    wrong = "another-secret-that-is-long-enough-0123456789"
-    with pytest.raises(TokenEndpointError, match="rejected the app's client credentials .*401") as exc:
-        exchange_code(shop, fake.issue_code(shop), **token_kwargs(fake, api_secret=wrong))
-    assert exc.value.status == 401
-    assert wrong not in str(exc.value)
-
-
-def test_refresh_returns_a_new_pair_and_kills_the_old_refresh_token(fake, shop):
-    first = exchange_code(shop, fake.issue_code(shop, scopes="read_orders"), **token_kwargs(fake))
-
-    second = refresh_token(shop, first.refresh_token, **token_kwargs(fake))
-
-    assert second.access_token != first.access_token and second.refresh_token != first.refresh_token
-    assert second.scope == "read_orders" and second.expires_at is not None
-    assert fake.token_live(shop, second.access_token)
-    assert fake.calls(endpoint="token")[-1].params["grant_type"] == "refresh_token"
-    with pytest.raises(TokenEndpointError, match="rejected the refresh token: invalid_grant") as exc:
-        refresh_token(shop, first.refresh_token, **token_kwargs(fake))
-    assert first.refresh_token not in str(exc.value)
-    third = refresh_token(shop, second.refresh_token, **token_kwargs(fake))
-    assert fake.token_live(shop, third.access_token)
-
-
-def test_refresh_retries_once_on_a_connection_error(fake, shop, monkeypatch):
-    grant = exchange_code(shop, fake.issue_code(shop), **token_kwargs(fake))
-    real_post = requests.post
-    attempts = []
-
-    def flaky_post(*args, **kwargs):
-        attempts.append(args[0])
-        if len(attempts) == 1:
-            raise requests.ConnectionError("connection reset")
-        return real_post(*args, **kwargs)
-
-    monkeypatch.setattr(shopify_api.requests, "post", flaky_post)
-    new = refresh_token(shop, grant.refresh_token, **token_kwargs(fake))
-    assert len(attempts) == 2 and fake.token_live(shop, new.access_token)
-
-    attempts.clear()
-    code = fake.issue_code(shop)
-    with pytest.raises(TokenEndpointError, match="unreachable"):
-        exchange_code(shop, code, **token_kwargs(fake))
-    assert len(attempts) == 1  # a code exchange never retries
-
-
-def test_token_exchange_with_a_valid_session_token(fake, shop):
-    now = int(time.time())
-    session_token = jwt.encode({
-        "iss": f"https://{shop}/admin", "dest": f"https://{shop}", "aud": API_KEY, "sub": "42",
-        "exp": now + 60, "nbf": now - 5, "iat": now - 5, "jti": str(uuid.uuid4()), "sid": "abc"},
-        API_SECRET, algorithm="HS256")
-
-    grant = exchange_session_token(shop, session_token, **token_kwargs(fake))
-
-    assert fake.token_live(shop, grant.access_token)
-    assert grant.expires_at is not None and grant.refresh_token
-    params = fake.calls(endpoint="token")[0].params
-    assert params["grant_type"] == "urn:ietf:params:oauth:grant-type:token-exchange"
-    assert params["subject_token_type"] == "urn:ietf:params:oauth:token-type:id_token"
-    assert params["requested_token_type"] == "urn:shopify:params:oauth:token-type:offline-access-token"
-
-
-@pytest.mark.parametrize("mint", [
-    lambda fake, shop: fake.session_token(shop, secret="a-different-secret-0123456789abcdef"),
-    lambda fake, shop: fake.session_token(shop, expires_in=-60),
-    lambda fake, shop: fake.session_token("other-shop.myshopify.com"),
-    lambda fake, shop: "not.a.jwt",
-])
-def test_token_exchange_with_an_invalid_session_token(fake, shop, mint):
-    with pytest.raises(TokenEndpointError, match="rejected the session token: invalid_subject_token") as exc:
-        exchange_session_token(shop, mint(fake, shop), **token_kwargs(fake))
-    assert exc.value.status == 400 and exc.value.error == "invalid_subject_token"
-
-
-def test_migrate_to_expiring_token(fake, shop):
-    old = exchange_code(shop, fake.issue_code(shop), **token_kwargs(fake, expiring=False))
-    new = migrate_to_expiring_token(shop, old.access_token, **token_kwargs(fake))
-    assert new.expires_at is not None and new.refresh_token
-    assert fake.token_live(shop, new.access_token) and not fake.token_live(shop, old.access_token)
-
-
-# ============================================================================ webhook subscriptions
-
-
-def test_topic_enum():
-    assert topic_enum("orders/create") == "ORDERS_CREATE"
-    assert topic_enum("fulfillment_events/create") == "FULFILLMENT_EVENTS_CREATE"
-    assert topic_enum("APP_UNINSTALLED") == "APP_UNINSTALLED"
-
-
-def test_ensure_webhook_subscriptions_creates_only_the_missing(fake, shop, client):
-    url = "https://app.example/webhooks"
-    fake.add_webhook_subscription(shop, "ORDERS_CREATE", url)
-    for i in range(120):  # other apps' addresses: forces the listing onto a second page
-        fake.add_webhook_subscription(shop, "ORDERS_UPDATED", f"https://elsewhere.example/{i}")
-    topics = ["orders/create", "orders/updated", "app/uninstalled", "fulfillments/update",
-              "customers/data_request", "customers/redact", "shop/redact", "orders/updated"]
-
-    created = ensure_webhook_subscriptions(client, url, topics)
-
-    assert created == ["orders/updated", "app/uninstalled", "fulfillments/update"]
-    ours = sorted(w["topic"] for w in fake.webhook_subscriptions(shop) if w["uri"] == url)
-    assert ours == ["APP_UNINSTALLED", "FULFILLMENTS_UPDATE", "ORDERS_CREATE", "ORDERS_UPDATED"]
-    creates = fake.calls(operation="webhookSubscriptionCreate")
-    assert [c.variables["topic"] for c in creates] == ["ORDERS_UPDATED", "APP_UNINSTALLED", "FULFILLMENTS_UPDATE"]
-    assert creates[0].variables["webhookSubscription"] == {"callbackUrl": url, "format": "JSON"}
-    assert len(fake.calls(operation="webhookSubscriptions")) == 2
-
-    fake.clear_requests()
-    assert ensure_webhook_subscriptions(client, url, topics) == []
-    assert fake.calls(operation="webhookSubscriptionCreate") == []
-
-
-def test_ensure_webhook_subscriptions_only_compliance_makes_no_request(fake, client):
-    assert ensure_webhook_subscriptions(client, "https://app.example/webhooks", ["shop/redact"]) == []
-    assert fake.calls() == []
-
-
-def test_ensure_webhook_subscriptions_raises_on_user_errors(fake, client):
-    with pytest.raises(ShopifyAPIError, match="could not subscribe .* to orders/create: Address is invalid") as exc:
-        ensure_webhook_subscriptions(client, "ftp://app.example/webhooks", ["orders/create"])
-    assert exc.value.errors[0]["field"] == ["webhookSubscription", "callbackUrl"]

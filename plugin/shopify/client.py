@@ -1,21 +1,13 @@
-"""Talking to Shopify: the GraphQL Admin API client, the OAuth token endpoint, and webhook
-subscriptions (shopify.dev: authorization-code-grant, token-exchange,
-graphql-admin rate-limits, webhooks configuration).
+"""The GraphQL Admin API client (shopify.dev graphql-admin rate-limits).
 
-- ``AdminClient`` posts GraphQL to ``{SHOPIFY_BASE_URL}/admin/api/{version}/graphql.json``
-  with ``X-Shopify-Access-Token``. It waits out throttling (GraphQL ``THROTTLED`` from the
-  bucket's numbers, HTTP 429 from ``Retry-After``) and transient failures (5xx, connection
-  errors, timeouts: exponential backoff with jitter) until the total wait would exceed
-  ``max_wait``; then it raises ``ShopifyAPIError``. 401/403 raise ``ShopifyAuthError`` at
-  once. Other GraphQL ``errors`` raise; ``userErrors`` are data, for the caller to judge.
-- ``exchange_code`` / ``refresh_token`` / ``exchange_session_token`` /
-  ``migrate_to_expiring_token`` post to ``{SHOPIFY_BASE_URL}/admin/oauth/access_token``.
-  An authorization code is never retried (it is single use); a refresh is retried once,
-  on a connection error only.
-- ``ensure_webhook_subscriptions`` creates the shop-specific subscriptions that are missing.
+``AdminClient`` posts GraphQL to ``{SHOPIFY_BASE_URL}/admin/api/{version}/graphql.json``
+with ``X-Shopify-Access-Token``. It waits out throttling (GraphQL ``THROTTLED`` from the
+bucket's numbers, HTTP 429 from ``Retry-After``) and transient failures (5xx, connection
+errors, timeouts: exponential backoff with jitter) until the total wait would exceed
+``max_wait``; then it raises ``ShopifyAPIError``. 401/403 raise ``ShopifyAuthError`` at
+once. Other GraphQL ``errors`` raise; ``userErrors`` are data, for the caller to judge.
 
-No access token, refresh token, code or client secret ever appears in a log line, an
-exception message or a repr.
+No access token ever appears in a log line, an exception message or a repr.
 
 Note on retries: a GraphQL request that timed out may have been executed by Shopify. The
 client retries it anyway (reads are safe); mutations that must not run twice need to be
@@ -28,44 +20,19 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from collections.abc import Callable, Iterator
+from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from typing import Any
 
 import requests
 
-__all__ = [
-    "ShopifyAPIError",
-    "ShopifyAuthError",
-    "AdminClient",
-    "TokenGrant",
-    "TokenEndpointError",
-    "exchange_code",
-    "refresh_token",
-    "exchange_session_token",
-    "migrate_to_expiring_token",
-    "ensure_webhook_subscriptions",
-    "topic_enum",
-    "COMPLIANCE_TOPICS",
-]
+__all__ = ["ShopifyAPIError", "ShopifyAuthError", "AdminClient"]
 
 log = logging.getLogger(__name__)
 
 USER_AGENT = "Aftercare/0.1 (+https://github.com/aftercare; python-requests)"
 CONNECT_TIMEOUT = 3.05  # seconds; the read timeout is the caller's ``timeout``
-
-TOKEN_EXCHANGE_GRANT = "urn:ietf:params:oauth:grant-type:token-exchange"
-ID_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:id_token"
-OFFLINE_TOKEN_TYPE = "urn:shopify:params:oauth:token-type:offline-access-token"
-
-#: The mandatory compliance topics: declared in shopify.app.toml, never through the API
-#: (shopify.dev webhooks configuration).
-COMPLIANCE_TOPICS = frozenset({"CUSTOMERS_DATA_REQUEST", "CUSTOMERS_REDACT", "SHOP_REDACT"})
-
-
-# ============================================================================ errors
 
 
 class ShopifyAPIError(Exception):
@@ -80,20 +47,6 @@ class ShopifyAPIError(Exception):
 
 class ShopifyAuthError(ShopifyAPIError):
     """401/403: the access token is invalid, expired or revoked. Callers may refresh once."""
-
-
-class TokenEndpointError(Exception):
-    """The OAuth token endpoint failed. ``status`` is the HTTP status (None if unreachable),
-    ``error`` the OAuth error code it answered (e.g. ``invalid_request``,
-    ``invalid_subject_token``) if any. The message never contains a secret, code or token."""
-
-    def __init__(self, message: str, *, status: int | None = None, error: str | None = None):
-        super().__init__(message)
-        self.status = status
-        self.error = error
-
-
-# ============================================================================ GraphQL client
 
 
 class _Retry(Exception):
@@ -349,211 +302,3 @@ def _messages(errors: Any) -> list[str]:
             out.extend(_messages(e))
         return out
     return [str(errors)]
-
-
-# ============================================================================ token endpoint
-
-
-@dataclass(frozen=True)
-class TokenGrant:
-    """What the token endpoint granted. Tokens are kept out of repr()."""
-
-    access_token: str = field(repr=False)
-    scope: str
-    expires_at: datetime | None
-    refresh_token: str | None = field(repr=False)
-    refresh_token_expires_at: datetime | None
-
-    @property
-    def scopes(self) -> frozenset[str]:
-        return frozenset(s.strip() for s in self.scope.split(",") if s.strip())
-
-    @property
-    def expiring(self) -> bool:
-        return self.expires_at is not None
-
-
-def _token_url(shop: str, base_url_template: str) -> str:
-    return f"{base_url_template.format(shop=shop).rstrip('/')}/admin/oauth/access_token"
-
-
-def _post_token(shop: str, body: dict, *, base_url_template: str, timeout: float, what: str,
-                retry_connection_error: bool = False) -> TokenGrant:
-    url = _token_url(shop, base_url_template)
-    requested_at = datetime.now(timezone.utc)
-    attempts = 2 if retry_connection_error else 1
-    for attempt in range(attempts):
-        try:
-            resp = requests.post(url, json=body, headers={"Accept": "application/json", "User-Agent": USER_AGENT},
-                                 timeout=(min(CONNECT_TIMEOUT, timeout), timeout), allow_redirects=False)
-            break
-        except requests.ConnectionError:  # includes ConnectTimeout: nothing reached Shopify
-            if attempt + 1 < attempts:
-                log.warning("token endpoint unreachable for %s; retrying once", shop)
-                continue
-            raise TokenEndpointError(f"token endpoint unreachable for {shop}") from None
-        except requests.Timeout:  # ReadTimeout: Shopify may have used the grant, so no retry
-            raise TokenEndpointError(f"token endpoint did not answer within {timeout:g}s for {shop}") from None
-        except requests.RequestException as exc:
-            raise TokenEndpointError(f"token endpoint request failed for {shop}: {type(exc).__name__}") from None
-
-    with resp:
-        status = resp.status_code
-        try:
-            answer = resp.json()
-        except ValueError:
-            answer = None
-    if status == 200:
-        if not isinstance(answer, dict):
-            raise TokenEndpointError(f"token endpoint answered invalid JSON for {shop}", status=status)
-        if not isinstance(answer.get("access_token"), str) or not answer["access_token"]:
-            raise TokenEndpointError(f"token endpoint answered without an access_token for {shop}", status=status)
-        return _grant(answer, requested_at)
-    error = answer.get("error") if isinstance(answer, dict) and isinstance(answer.get("error"), str) else None
-    if status in (401, 403):
-        raise TokenEndpointError(f"token endpoint rejected the app's client credentials for {shop} "
-                                 f"(answered {status}{': ' + error if error else ''})", status=status, error=error)
-    if 400 <= status < 500 and error:
-        raise TokenEndpointError(f"token endpoint rejected the {what}: {error}", status=status, error=error)
-    raise TokenEndpointError(f"token endpoint answered {status} for {shop}", status=status, error=error)
-
-
-def _grant(answer: dict, requested_at: datetime) -> TokenGrant:
-    def at(seconds_key: str) -> datetime | None:
-        value = answer.get(seconds_key)
-        if value in (None, ""):
-            return None
-        try:
-            return requested_at + timedelta(seconds=int(value))
-        except (TypeError, ValueError):
-            raise TokenEndpointError(f"token endpoint answered an invalid {seconds_key}") from None
-
-    refresh = answer.get("refresh_token")
-    return TokenGrant(
-        access_token=answer["access_token"],
-        scope=str(answer.get("scope") or ""),
-        expires_at=at("expires_in"),
-        refresh_token=refresh if isinstance(refresh, str) and refresh else None,
-        refresh_token_expires_at=at("refresh_token_expires_in"),
-    )
-
-
-def exchange_code(shop: str, code: str, *, api_key: str, api_secret: str, base_url_template: str,
-                  timeout: float = 10, expiring: bool = True) -> TokenGrant:
-    """Authorization code grant, step 4 (shopify.dev authorization-code-grant).
-    Never retried: a code is single use."""
-    body = {"client_id": api_key, "client_secret": api_secret, "code": code, "expiring": "1" if expiring else "0"}
-    return _post_token(shop, body, base_url_template=base_url_template, timeout=timeout, what="code")
-
-
-def refresh_token(shop: str, refresh_token: str, *, api_key: str, api_secret: str, base_url_template: str,
-                  timeout: float = 10) -> TokenGrant:
-    """A new access token and a new refresh token (shopify.dev offline-access-tokens); the old refresh token dies.
-    Retried once on a connection error only (the request never reached Shopify)."""
-    body = {"client_id": api_key, "client_secret": api_secret, "grant_type": "refresh_token",
-            "refresh_token": refresh_token}
-    return _post_token(shop, body, base_url_template=base_url_template, timeout=timeout, what="refresh token",
-                       retry_connection_error=True)
-
-
-def exchange_session_token(shop: str, session_token: str, *, api_key: str, api_secret: str, base_url_template: str,
-                           timeout: float = 10, expiring: bool = True) -> TokenGrant:
-    """Token exchange (shopify.dev token-exchange): an App Bridge session token for an offline access token.
-    ``shop`` must come from the verified token's ``dest`` claim."""
-    body = {
-        "client_id": api_key,
-        "client_secret": api_secret,
-        "grant_type": TOKEN_EXCHANGE_GRANT,
-        "subject_token": session_token,
-        "subject_token_type": ID_TOKEN_TYPE,
-        "requested_token_type": OFFLINE_TOKEN_TYPE,
-        "expiring": "1" if expiring else "0",
-    }
-    return _post_token(shop, body, base_url_template=base_url_template, timeout=timeout, what="session token")
-
-
-def migrate_to_expiring_token(shop: str, access_token: str, *, api_key: str, api_secret: str, base_url_template: str,
-                              timeout: float = 10) -> TokenGrant:
-    """Swap a non-expiring offline token for an expiring one (shopify.dev offline-access-tokens). Irreversible: the old
-    token is revoked by Shopify, so the caller must store the new grant at once."""
-    body = {
-        "client_id": api_key,
-        "client_secret": api_secret,
-        "grant_type": TOKEN_EXCHANGE_GRANT,
-        "subject_token": access_token,
-        "subject_token_type": OFFLINE_TOKEN_TYPE,
-        "requested_token_type": OFFLINE_TOKEN_TYPE,
-        "expiring": "1",
-    }
-    return _post_token(shop, body, base_url_template=base_url_template, timeout=timeout, what="offline token")
-
-
-# ============================================================================ webhook subscriptions
-
-_LIST_SUBSCRIPTIONS = """
-query AftercareWebhookSubscriptions($first: Int!, $after: String) {
-  webhookSubscriptions(first: $first, after: $after) {
-    nodes { id topic endpoint { __typename ... on WebhookHttpEndpoint { callbackUrl } } }
-    pageInfo { hasNextPage endCursor }
-  }
-}
-"""
-
-_CREATE_SUBSCRIPTION = """
-mutation AftercareWebhookSubscriptionCreate(
-  $topic: WebhookSubscriptionTopic!, $webhookSubscription: WebhookSubscriptionInput!
-) {
-  webhookSubscriptionCreate(topic: $topic, webhookSubscription: $webhookSubscription) {
-    webhookSubscription { id topic }
-    userErrors { field message }
-  }
-}
-"""
-
-
-def topic_enum(topic: str) -> str:
-    """``orders/create`` → ``ORDERS_CREATE`` (an enum-form topic is returned as is)."""
-    return topic.strip().replace("/", "_").upper()
-
-
-def ensure_webhook_subscriptions(client: AdminClient, callback_url: str, topics: Iterable[str]) -> list[str]:
-    """Create the subscriptions of ``topics`` to ``callback_url`` that the shop lacks.
-
-    Returns the topics created, in the form given. Compliance topics are skipped (they live
-    in shopify.app.toml only). A subscription of the same topic to another address is left
-    alone. ``userErrors`` raise ShopifyAPIError, except "already been taken" (a retried
-    request may have created it), which counts as present.
-    """
-    wanted: dict[str, str] = {}
-    for topic in topics:
-        enum = topic_enum(topic)
-        if enum in COMPLIANCE_TOPICS:
-            log.info("skipping compliance topic %s: declared in shopify.app.toml, not through the API", topic)
-            continue
-        wanted.setdefault(enum, topic)
-    if not wanted:
-        return []
-    existing = set()
-    for node in client.paginate(_LIST_SUBSCRIPTIONS, {"first": 100}, ["webhookSubscriptions"]):
-        endpoint = node.get("endpoint") or {}
-        existing.add((node.get("topic"), endpoint.get("callbackUrl") or node.get("uri") or node.get("callbackUrl")))
-    created = []
-    for enum, topic in wanted.items():
-        if (enum, callback_url) in existing:
-            continue
-        data = client.graphql(_CREATE_SUBSCRIPTION, {
-            "topic": enum,
-            "webhookSubscription": {"callbackUrl": callback_url, "format": "JSON"},
-        })
-        result = data.get("webhookSubscriptionCreate") or {}
-        user_errors = result.get("userErrors") or []
-        if user_errors:
-            messages = [str(e.get("message", e)) if isinstance(e, dict) else str(e) for e in user_errors]
-            if all("already been taken" in m for m in messages):
-                log.info("webhook subscription %s for %s already exists", topic, client.shop_domain)
-                continue
-            raise ShopifyAPIError(f"could not subscribe {client.shop_domain} to {topic}: {'; '.join(messages)}",
-                                  errors=user_errors)
-        log.info("subscribed %s to %s", client.shop_domain, topic)
-        created.append(topic)
-    return created
