@@ -160,13 +160,17 @@ _BATCH = "aftercare.batch"
 
 @contextmanager
 def batch(session: Session) -> Iterator[dict]:
-    """A worker batch of deliveries in one transaction. While it runs, what
-    its deliveries read once and no delivery of it changes (a shop's
-    settings, the orders loaded up front: orders.preload) is kept in the
-    dict yielded, found by ``batch_memo(session)``, so that it costs one
-    query per batch rather than one per delivery. The caller clears it
-    whenever a delivery may have changed such state; it is gone when the
-    batch ends."""
+    """One unit of work (a worker batch of deliveries in one transaction, or
+    one storefront answer). While it runs, what it reads once and nothing in
+    it changes (a shop's settings, the orders loaded up front:
+    orders.preload) is kept in the dict yielded, found by
+    ``batch_memo(session)``, so that it costs one query per unit rather than
+    one per delivery or per part of the answer. The caller clears it whenever
+    a delivery may have changed such state; it is gone when the outermost
+    batch ends (an inner one shares it)."""
+    if _BATCH in session.info:
+        yield session.info[_BATCH]
+        return
     memo = session.info[_BATCH] = {}
     try:
         yield memo

@@ -22,9 +22,9 @@ from flask import current_app, jsonify, request
 from sqlalchemy import func, select
 
 from plugin import help, links, returns, settings, visits
-from plugin.db import get_session
+from plugin.db import batch, get_session
 from plugin.models import Order, Shop, utcnow
-from plugin.tracking import order_view
+from plugin.tracking import VIEW_ROWS, order_view
 from plugin.tracking.returns import request_view, returns_view
 from plugin.tracking.view import formatter
 
@@ -51,6 +51,11 @@ def order_payload(session, shop: Shop, order: Order, locale: str | None = None) 
     """What a shopper gets for one of their orders: its view, a signed token
     to come back with, the help answers that fit it, and its items (for
     returns)."""
+    with batch(session):  # the shop's settings, read once for every part
+        return _order_payload(session, shop, order, locale)
+
+
+def _order_payload(session, shop: Shop, order: Order, locale: str | None) -> dict:
     view = order_view(session, shop, order, locale=locale)
     values = settings.load(session, shop.id)
     return {
@@ -95,7 +100,8 @@ def order_from_token(session, shop: Shop, token: str) -> Order | None:
         return None
     if fields["shop_id"] != shop.id:
         return None
-    return session.scalar(select(Order).where(Order.shop_id == shop.id, Order.id == fields["order_id"]))
+    return session.scalar(select(Order).where(Order.shop_id == shop.id, Order.id == fields["order_id"])
+                          .options(*VIEW_ROWS))
 
 
 def order_response(shop: Shop, token: str, surface: visits.Surface | None):
@@ -184,8 +190,9 @@ def returns_response(shop: Shop):
         body, status = refusal(exc)
         return jsonify(body), status
     fmt = formatter(shop, order, locale)
-    return jsonify({"return": request_view(made, order, fmt),
-                    "returns": returns_view(session, shop, order, locale=fmt.locale)}), 201 if new else 200
+    with batch(session):  # the shop's settings, read once
+        view = returns_view(session, shop, order, locale=fmt.locale)
+    return jsonify({"return": request_view(made, order, fmt), "returns": view}), 201 if new else 200
 
 
 def customer_orders(session, shop: Shop, customer_id: str) -> list[Order]:
@@ -196,7 +203,7 @@ def customer_orders(session, shop: Shop, customer_id: str) -> list[Order]:
     return list(session.scalars(
         select(Order).where(Order.shop_id == shop.id, Order.customer_id == int(customer_id),
                             Order.name.is_not(None))
-        .order_by(func.coalesce(Order.shopify_created_at, Order.created_at).desc()).limit(20)))
+        .options(*VIEW_ROWS).order_by(func.coalesce(Order.shopify_created_at, Order.created_at).desc()).limit(20)))
 
 
 def _locale(data: dict) -> str | None:

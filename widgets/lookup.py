@@ -19,6 +19,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from plugin.models import Order, order_name_key
+from plugin.tracking import VIEW_ROWS
 
 MAX_FIELD = 320
 _SPACES = re.compile(r"\s+")
@@ -73,7 +74,7 @@ def candidates(session: Session, shop_id: int, ref: str) -> list[Order]:
         conditions.append(Order.number == int(ref))
     return list(session.scalars(
         select(Order).where(Order.shop_id == shop_id, Order.name.is_not(None), or_(*conditions))
-        .order_by(Order.id).limit(5)
+        .options(*VIEW_ROWS).order_by(Order.id).limit(5)
     ))
 
 

@@ -5,6 +5,7 @@ One way in: the widget, the admin and the webhook handlers call only what
 is exported here.
 
 - ``returnable(session, shop, order)`` → one ``ItemEligibility`` per line item
+- ``order_requests(session, shop, order)`` → the order's ``ReturnRequest``s, newest first
 - ``request_return(session, shop, order, items, *, key, note=None)`` → ``ReturnRequest``,
   or ``ReturnRefused(field, message)`` with nothing written
 - ``content_key(...)``: an idempotency key for clients that send none
@@ -29,15 +30,22 @@ from .status import RefundData, RefundLineData, ShopifyReturnData, refund_create
 from .sync import process_due
 
 
-def returnable(session: Session, shop: Shop, order: Order) -> list[ItemEligibility]:
-    """Every line item of the shop's ``order`` with how many may be returned, and why not."""
-    return eligibility.returnable(session, shop.id, order)
+def returnable(session: Session, shop: Shop, order: Order, *,
+               requests: list[ReturnRequest] | None = None) -> list[ItemEligibility]:
+    """Every line item of the shop's ``order`` with how many may be returned,
+    and why not; ``requests``: its ``order_requests``, when already read."""
+    return eligibility.returnable(session, shop.id, order, requests=requests)
+
+
+def order_requests(session: Session, shop: Shop, order: Order) -> list[ReturnRequest]:
+    """The return requests of the shop's ``order``, with their items, newest first."""
+    return eligibility.order_requests(session, shop.id, order.id)
 
 
 __all__ = [
     "DECLINE_REASONS", "MAX_NOTE", "TRANSITIONS",
     "ItemEligibility", "RefundData", "RefundLine", "RefundLineData", "ReturnAction", "ReturnItem", "ReturnRefused",
     "ReturnRequest", "ReturnStatus", "ShopifyReturnData", "Why",
-    "act", "allowed_reasons", "privacy", "content_key", "get", "process_due", "queue_confirmation", "refund_created",
+    "act", "allowed_reasons", "privacy", "content_key", "get", "order_requests", "process_due", "queue_confirmation", "refund_created",
     "request_return", "returnable", "shopify_return_changed",
 ]

@@ -20,12 +20,12 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
 
 from .. import settings
 from ..models import Order, utcnow
-from .models import RefundLine, ReturnItem, ReturnRequest, ReturnStatus
+from .models import RefundLine, ReturnRequest
 
 
 class Why(str, enum.Enum):
@@ -57,33 +57,40 @@ def _tags(text: str | None) -> set[str]:
     return {t.strip().lower() for t in (text or "").split(",") if t.strip()}
 
 
-def requested_quantities(session: Session, shop_id: int, order_id: int) -> dict[int, int]:
-    """Line item id → quantity held by the order's active return requests."""
-    active = [s.value for s in ReturnStatus if s.active]
-    rows = session.execute(
-        select(ReturnItem.line_item_shopify_id, func.sum(ReturnItem.quantity))
-        .join(ReturnRequest, (ReturnRequest.id == ReturnItem.request_id) & (ReturnRequest.shop_id == ReturnItem.shop_id))
-        .where(ReturnRequest.shop_id == shop_id, ReturnRequest.order_id == order_id,
-               ReturnRequest.status.in_(active))
-        .group_by(ReturnItem.line_item_shopify_id)
-    ).all()
-    return {line_item: int(quantity) for line_item, quantity in rows}
+def order_requests(session: Session, shop_id: int, order_id: int) -> list[ReturnRequest]:
+    """The order's return requests with their items, newest first, as the
+    database has them now (over what the session may have read before)."""
+    return list(session.scalars(
+        select(ReturnRequest).where(ReturnRequest.shop_id == shop_id, ReturnRequest.order_id == order_id)
+        .options(selectinload(ReturnRequest.items)).execution_options(populate_existing=True)
+        .order_by(ReturnRequest.requested_at.desc(), ReturnRequest.id.desc())))
 
 
-def _refunds(session: Session, shop_id: int, order_id: int) -> tuple[dict[int, int], dict[int, int]]:
+def requested_quantities(requests: list[ReturnRequest]) -> dict[int, int]:
+    """Line item id → quantity held by the active ones of ``requests``."""
+    held: dict[int, int] = {}
+    for request in requests:
+        if request.state.active:
+            for item in request.items:
+                held[item.line_item_shopify_id] = held.get(item.line_item_shopify_id, 0) + item.quantity
+    return held
+
+
+def _refunds(session: Session, shop_id: int, order_id: int,
+             requests: list[ReturnRequest]) -> tuple[dict[int, int], dict[int, int]]:
     """(cancelled before shipping, refunded after) per line item, leaving out
     refunds that close a return of ours (its request already counts them)."""
-    ours = select(ReturnRequest.shopify_return_id).where(
-        ReturnRequest.shop_id == shop_id, ReturnRequest.order_id == order_id,
-        ReturnRequest.shopify_return_id.is_not(None))
+    ours = {r.shopify_return_id for r in requests if r.shopify_return_id is not None}
     rows = session.execute(
-        select(RefundLine.line_item_shopify_id, RefundLine.restock_type, RefundLine.quantity)
-        .where(RefundLine.shop_id == shop_id, RefundLine.order_id == order_id,
-               (RefundLine.return_shopify_id.is_(None)) | (RefundLine.return_shopify_id.not_in(ours)))
+        select(RefundLine.line_item_shopify_id, RefundLine.restock_type, RefundLine.quantity,
+               RefundLine.return_shopify_id)
+        .where(RefundLine.shop_id == shop_id, RefundLine.order_id == order_id)
     ).all()
     cancelled: dict[int, int] = {}
     refunded: dict[int, int] = {}
-    for line_item, restock_type, quantity in rows:
+    for line_item, restock_type, quantity, return_id in rows:
+        if return_id is not None and return_id in ours:
+            continue
         target = cancelled if restock_type == "cancel" else refunded
         target[line_item] = target.get(line_item, 0) + quantity
     return cancelled, refunded
@@ -103,17 +110,22 @@ def _window_start(order: Order, line_item_id: int, starts: str) -> datetime | No
     return order.shopify_created_at or order.created_at
 
 
-def returnable(session: Session, shop_id: int, order: Order, *, now: datetime | None = None) -> list[ItemEligibility]:
-    """Every line item of ``order`` with what may still be returned."""
+def returnable(session: Session, shop_id: int, order: Order, *, now: datetime | None = None,
+               requests: list[ReturnRequest] | None = None) -> list[ItemEligibility]:
+    """Every line item of ``order`` with what may still be returned.
+    ``requests``: the order's return requests (``order_requests``), when the
+    caller has them already."""
     if order.shop_id != shop_id:
         raise LookupError("no such order")
     now = now or utcnow()
     config = settings.load(session, shop_id)
+    if requests is None:
+        requests = order_requests(session, shop_id, order.id)
     window = timedelta(days=config["returns.window_days"])
     final_sale = (config["returns.final_sale_tag"] or "").strip().lower()
     order_final_sale = bool(final_sale) and final_sale in _tags(order.tags)
-    requested = requested_quantities(session, shop_id, order.id)
-    cancelled, refunded = _refunds(session, shop_id, order.id)
+    requested = requested_quantities(requests)
+    cancelled, refunded = _refunds(session, shop_id, order.id, requests)
 
     result = []
     for li in order.line_items:
@@ -150,4 +162,4 @@ def returnable(session: Session, shop_id: int, order: Order, *, now: datetime | 
 
 def allowed_reasons(session: Session, shop_id: int) -> list[str]:
     """The return reasons the shop offers (``returns.reasons``), in order."""
-    return list(settings.get(session, shop_id, "returns.reasons"))
+    return list(settings.load(session, shop_id)["returns.reasons"])

@@ -6,6 +6,6 @@ returns.py (the order's returns as the shopper sees them) is imported as
 ``plugin.tracking.returns``, not from here: it needs the returns domain,
 which needs settings and notifications, which need the view above."""
 
-from .view import order_view
+from .view import VIEW_ROWS, order_view
 
-__all__ = ["order_view"]
+__all__ = ["VIEW_ROWS", "order_view"]

@@ -21,13 +21,13 @@ from flask import Blueprint, request
 from sqlalchemy import select
 
 from .. import links, settings, visits
-from ..db import get_session
+from ..db import batch, get_session
 from ..locales import DEFAULT_LOCALE, LOCALES
 from ..models import Order, Shop
 from ..notifications import i18n
 from ..notifications.suppressions import Category, suppress
 from .returns import returns_view
-from .view import order_view
+from .view import VIEW_ROWS, order_view
 
 bp = Blueprint("tracking", __name__)
 
@@ -90,12 +90,14 @@ def track(token: str):
     shop = session.get(Shop, fields["shop_id"])
     order = None
     if shop is not None and shop.installed:
-        order = session.scalar(select(Order).where(Order.shop_id == shop.id, Order.id == fields["order_id"]))
+        order = session.scalar(select(Order).where(Order.shop_id == shop.id, Order.id == fields["order_id"])
+                               .options(*VIEW_ROWS))
     if order is None:
         return _refuse(404, "gone", _browser_locale())
-    view = order_view(session, shop, order)
-    requests = returns_view(session, shop, order, locale=view["locale"])["requests"]
-    shown = _page("track.html", view["locale"], order=view, returns=requests, **_branding(session, shop))
+    with batch(session):  # the shop's settings, read once
+        view = order_view(session, shop, order)
+        requests = returns_view(session, shop, order, locale=view["locale"])["requests"]
+        shown = _page("track.html", view["locale"], order=view, returns=requests, **_branding(session, shop))
     visits.record(session, shop.id, order.id, visits.Surface.TRACKING_PAGE)
     return shown
 

@@ -10,8 +10,7 @@ text (textContent, autoescape), never as markup.
 
 from __future__ import annotations
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from .. import returns
 from ..models import Order, Shop
@@ -89,8 +88,9 @@ def returns_view(session: Session, shop: Shop, order: Order, *, locale: str | No
     there is anything to say: not while nothing has shipped)."""
     fmt = formatter(shop, order, locale)
     locale = fmt.locale
+    made = returns.order_requests(session, shop, order)
     items = []
-    for e in returns.returnable(session, shop, order):
+    for e in returns.returnable(session, shop, order, requests=made):
         why = None
         if e.why is not None:
             why = gettext(locale, WHY[e.why], date=fmt.date(e.window_ends_at)) if e.why is Why.OUTSIDE_WINDOW \
@@ -105,10 +105,6 @@ def returns_view(session: Session, shop: Shop, order: Order, *, locale: str | No
             "why_text": why,
             "until": fmt.date(e.window_ends_at) if e.returnable and e.window_ends_at else None,
         })
-    made = session.scalars(
-        select(ReturnRequest).where(ReturnRequest.shop_id == shop.id, ReturnRequest.order_id == order.id)
-        .options(selectinload(ReturnRequest.items))
-        .order_by(ReturnRequest.requested_at.desc(), ReturnRequest.id.desc())).all()
     requests = [request_view(r, order, fmt) for r in made]
     return {
         "show": bool(requests) or any(i["why"] != Why.NOT_SHIPPED.value for i in items),

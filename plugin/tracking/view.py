@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from ..locales import negotiate
 from ..models import Fulfillment, Order, Shop
@@ -129,6 +129,15 @@ def parcel_view(order: Order, fulfillment: Fulfillment, fmt: Format, *, number: 
         "delivered_at": fmt.datetime(fulfillment.delivered_at) if step == "delivered" else None,
         "items": items,
     }
+
+
+# Loader options for a query that loads orders to show them: the rows
+# order_view reads come in one statement per table, however many parcels
+# (or orders) there are, not one per parcel.
+VIEW_ROWS = (
+    selectinload(Order.line_items),
+    selectinload(Order.fulfillments).options(selectinload(Fulfillment.line_items), selectinload(Fulfillment.events)),
+)
 
 
 def order_view(session: Session, shop: Shop, order: Order, *, locale: str | None = None) -> dict:

@@ -8,9 +8,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from plugin import links
+from plugin.db import engine
 from plugin.models import Notification, Order, utcnow
 from plugin.returns import ReturnItem, ReturnRequest
 from tests.conftest import SHOP, database_dump, db
@@ -367,3 +368,35 @@ def test_the_tracking_page_from_an_email_shows_the_returns_status(app, client, s
     assert "Retour demandé le " in page and "· Acceptée</h3>" in page
     assert "2 × Canvas tote · Trop petit" in page
     assert "Instructions de la boutique" in page and "&lt;b&gt;au bureau de poste&lt;/b&gt;" in page
+
+
+@pytest.mark.parametrize("parcels", [1, 3])
+def test_a_lookup_reads_settings_and_return_requests_once(app, client, shop, parcels):
+    """The lookup answer is built from one read of the shop's settings and
+    one of the order's return requests, however many parts use them, and
+    as many statements for three parcels as for one: the storefront's
+    latency budget is a handful of statements."""
+    recent(app, shop, parcels=parcels)
+    assert ask(client, {"token": token_for(shop, _order_id()), "items": one(), "key": "k1"}).status_code == 201
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        seen.append(" ".join(statement.split()))
+
+    event.listen(engine(app), "before_cursor_execute", record)
+    try:
+        data = client.post("/proxy/api/lookup?" + proxy_query(), json={"order": "1001", "email": "ana@example.com"})
+    finally:
+        event.remove(engine(app), "before_cursor_execute", record)
+    assert data.status_code == 200 and len(data.get_json()["returns"]["requests"]) == 1
+    assert len(data.get_json()["order"]["parcels"]) == parcels
+    reads = [s for s in seen if s.startswith("SELECT")]
+    assert sum(s.startswith("SELECT settings.") for s in reads) == 1, reads
+    assert sum(s.startswith("SELECT return_requests.") for s in reads) == 1, reads
+    # The shop, the order, its items, parcels, their lines and events,
+    # settings, return requests and their items, refunds.
+    assert len(reads) == 10, reads
+
+
+def _order_id() -> int:
+    return db().scalar(select(Order.id))
